@@ -1,9 +1,22 @@
 // Every subcommand is registered here; each lives in its own file next to this one.
 import type { Command } from 'commander';
+import { registerCrd } from './crd.ts';
+import { registerOperator } from './operator.ts';
+import { registerCluster } from './cluster.ts';
+import { registerKubectl } from './kubectl.ts';
+import { registerPlan } from './plan.ts';
+import { registerSimulate } from './simulate.ts';
 
 type Register = (program: Command) => void;
 
-const commands: Register[] = [];
+const commands: Register[] = [
+  registerPlan,
+  registerSimulate,
+  registerCluster,
+  registerKubectl,
+  registerCrd,
+  registerOperator,
+];
 
 export function registerCommands(program: Command): void {
   for (const register of commands) register(program);

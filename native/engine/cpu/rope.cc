@@ -1,0 +1,25 @@
+#include <cmath>
+
+#include "kernels.h"
+
+namespace sn::engine::cpu {
+
+// Rotary embedding, half-split layout (HF rotate_half): for i < hd/2, the pair is (x[i],
+// x[i + hd/2]) rotated by angle = position * inv_freq[i] (angle rounded to fp32 as torch does).
+void rope(float* x, const int32_t* positions, int n_tokens, int heads, int head_dim, const float* inv_freq) {
+  const int half = head_dim / 2;
+  for (int t = 0; t < n_tokens; ++t) {
+    for (int i = 0; i < half; ++i) {
+      const float angle = float(positions[t]) * inv_freq[i];
+      const float c = float(std::cos(double(angle))), s = float(std::sin(double(angle)));
+      for (int h = 0; h < heads; ++h) {
+        float* v = x + (size_t(t) * heads + h) * head_dim;
+        const float a = v[i], b = v[i + half];
+        v[i] = a * c - b * s;
+        v[i + half] = b * c + a * s;
+      }
+    }
+  }
+}
+
+}  // namespace sn::engine::cpu

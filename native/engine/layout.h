@@ -1,0 +1,54 @@
+// Where each weight lives. A decoder layer's weights are one contiguous fp32 blob (the unit the
+// runtime places, copies and stages); global weights (embeddings, final norm, lm_head) stay
+// resident. Parameter names follow Hugging Face; shapes come from config.json.
+#ifndef SELECTN_ENGINE_LAYOUT_H
+#define SELECTN_ENGINE_LAYOUT_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "checkpoint.h"
+#include "config.h"
+
+namespace sn::engine {
+
+// Per-layer parameters. Llama: attn_norm = input_layernorm, mlp_norm = post_attention_layernorm,
+// gate/up/down = mlp.*_proj. OPT: attn_norm = self_attn_layer_norm, mlp_norm = final_layer_norm,
+// up = fc1, down = fc2 (no gate). Linear weights are [out, in] row-major as in torch.
+enum LayerParam : int {
+  kAttnNorm, kAttnNormBias,
+  kWq, kBq, kWk, kBk, kWv, kBv, kWo, kBo,
+  kMlpNorm, kMlpNormBias,
+  kWgate, kBgate, kWup, kBup, kWdown, kBdown,
+  kLayerParamCount
+};
+
+struct ParamSpec {
+  int id;               // LayerParam or GlobalParam
+  std::string name;     // full tensor name; for layers with "{i}" standing for the index
+  std::vector<int64_t> shape;
+};
+
+struct LayerLayout {
+  int64_t offset[kLayerParamCount];  // in floats from the blob start, 64-byte aligned; -1 = absent
+  uint64_t floats = 0;               // blob size in floats
+  uint64_t bytes() const { return floats * sizeof(float); }
+};
+
+enum GlobalParam : int { kEmbed, kPosEmbed, kFinalNorm, kFinalNormBias, kLmHead, kGlobalParamCount };
+
+std::vector<ParamSpec> layer_param_specs(const ModelConfig& c);
+std::vector<ParamSpec> global_param_specs(const ModelConfig& c);  // lm_head absent when tied
+LayerLayout make_layer_layout(const ModelConfig& c);
+std::string layer_tensor_name(const std::string& pattern, int64_t layer);
+
+// Validates every tensor the model needs (names, shapes, dtypes) before anything is copied, so a
+// bad checkpoint fails fast with the tensor's name. Throws EngineError.
+void validate_checkpoint(const Checkpoint& ck);
+// Fills blob (layout.floats floats) with layer `layer`'s weights converted to fp32.
+void fill_layer_blob(const Checkpoint& ck, const LayerLayout& layout, int64_t layer, float* blob);
+
+}  // namespace sn::engine
+
+#endif  // SELECTN_ENGINE_LAYOUT_H

@@ -1,0 +1,69 @@
+// `selectn operator`: runs the SelectNDeployment controller, in a cluster (in-cluster config)
+// or outside it (--kubeconfig / KUBECONFIG / ~/.kube/config).
+import type { Command } from 'commander';
+import { createLogger } from '../log/logger.ts';
+import { Operator } from '../operator/index.ts';
+import { plannerPort } from '../operator/planner-port.ts';
+import { UsageError } from './errors.ts';
+
+interface OperatorFlags {
+  kubeconfig?: string;
+  namespace?: string;
+  leaderElect?: boolean;
+  leaseNamespace?: string;
+  metricsPort: string;
+  localRunner?: boolean;
+  workers: string;
+  resyncSeconds: string;
+}
+
+function int(flag: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`${flag}: expected an integer in [${min}, ${max}], got "${value}"`);
+  return n;
+}
+
+export function registerOperator(program: Command): void {
+  program
+    .command('operator')
+    .description('run the SelectNDeployment operator (controller, leader election, metrics)')
+    .option(
+      '--kubeconfig <file>',
+      'kubeconfig to use (default: in-cluster, $KUBECONFIG or ~/.kube/config)',
+    )
+    .option('--namespace <ns>', 'watch only this namespace (default: all)')
+    .option('--leader-elect', 'elect a leader with a Lease so that several replicas can run')
+    .option(
+      '--lease-namespace <ns>',
+      'namespace of the Lease (default: --namespace, $POD_NAMESPACE or default)',
+    )
+    .option('--metrics-port <port>', 'port of /metrics, /healthz and /readyz', '8080')
+    .option(
+      '--local-runner',
+      'label pods for the local cluster pod runner (selectn.dev/local-runner)',
+    )
+    .option('--workers <n>', 'concurrent reconciles (of different resources)', '4')
+    .option('--resync-seconds <s>', 'period of the full resync', '300')
+    .action(async (flags: OperatorFlags) => {
+      const log = createLogger({ name: 'selectn-operator' });
+      const operator = new Operator({
+        kubeconfig: flags.kubeconfig,
+        namespace: flags.namespace,
+        leaderElect: flags.leaderElect === true,
+        leaseNamespace: flags.leaseNamespace,
+        metricsPort: int('--metrics-port', flags.metricsPort, 0, 65535),
+        localRunner: flags.localRunner === true,
+        workers: int('--workers', flags.workers, 1, 64),
+        resyncMs: int('--resync-seconds', flags.resyncSeconds, 1, 86_400) * 1000,
+        planner: plannerPort(),
+        log,
+      });
+      const stop = () => void operator.stop();
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+      await operator.start();
+      await operator.stopped;
+      if (operator.exitCode !== 0) throw new Error('operator stopped after losing leadership');
+    });
+}

@@ -1,0 +1,84 @@
+// The operator's view of src/planner: the built-in model and GPU catalogs, the offline interval
+// range from an analytic (roofline) profile, and host-memory sizing. Pods profile the real
+// hardware at start-up and refine the range within these bounds.
+import {
+  NO_OFFLOAD,
+  PlannerError,
+  analyticProfile,
+  builtinHardware,
+  builtinHardwareNames,
+  builtinModel,
+  builtinModelNames,
+  hostMemoryAtInterval,
+  intervalOrder,
+  offloadedLayerCount,
+  planIntervalRange,
+} from '../planner/index.ts';
+import { DEGRADED_REASONS } from '../api/index.ts';
+import { InvalidSpecError } from './errors.ts';
+import type { PlannerPort, RangeAnswer, RangeRequest } from './plan.ts';
+
+const toNull = (n: number): number | null => (n === NO_OFFLOAD ? null : n);
+
+export function plannerPort(): PlannerPort {
+  const models = new Set(builtinModelNames());
+  const gpus = new Set(builtinHardwareNames());
+  return {
+    knowsModel: (name) => models.has(name),
+    knowsHardware: (name) => gpus.has(name),
+    hostMemoryAt: (name, interval) => {
+      const model = builtinModel(name);
+      return {
+        bytes: hostMemoryAtInterval(model, interval),
+        layers: offloadedLayerCount(interval, model.numLayers),
+      };
+    },
+    range: (request: RangeRequest): RangeAnswer => {
+      const model = builtinModel(request.model);
+      const hardware = builtinHardware(request.hardware);
+      const context = Math.min(
+        request.maxModelLen ?? model.maxPositionEmbeddings,
+        model.maxPositionEmbeddings,
+      );
+      let plan;
+      try {
+        plan = planIntervalRange({
+          model,
+          hardware,
+          profile: analyticProfile(model, hardware),
+          slo: request.slo,
+          workload: {
+            batchSizes: [...new Set([1, request.maxBatchSize])],
+            contextLengths: [context],
+          },
+          options: { pattern: request.pattern === 'strided' ? 'every-nth' : 'nested' },
+        });
+      } catch (error) {
+        if (error instanceof PlannerError) {
+          throw new InvalidSpecError('spec.slo', error.message, DEGRADED_REASONS.PlanInfeasible);
+        }
+        throw error;
+      }
+      let min = plan.intervalMin;
+      let max = plan.intervalMax;
+      if (request.bounds) {
+        if (intervalOrder(min) < request.bounds.min) min = request.bounds.min;
+        if (intervalOrder(max) > request.bounds.max) max = request.bounds.max;
+        if (intervalOrder(min) > intervalOrder(max)) {
+          throw new InvalidSpecError(
+            'spec.offload.interval',
+            `the planner's range [${plan.intervalMin}, ${plan.intervalMax === NO_OFFLOAD ? 'inf' : plan.intervalMax}] does not meet the bounds [${request.bounds.min}, ${request.bounds.max}]`,
+            DEGRADED_REASONS.PlanInfeasible,
+          );
+        }
+      }
+      return {
+        intervalMin: toNull(min),
+        intervalMax: toNull(max),
+        offloadedLayers: offloadedLayerCount(min, model.numLayers),
+        hostMemoryBytes: hostMemoryAtInterval(model, min),
+        detail: `${model.name} on ${hardware.name}: ${plan.explanation.join(' ')}`.slice(0, 4000),
+      };
+    },
+  };
+}

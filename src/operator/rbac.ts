@@ -1,0 +1,32 @@
+// Every Kubernetes permission the operator uses, and nothing more. The chart's ClusterRole and
+// Role are checked against these lists by test/operator/chart.test.ts.
+
+export interface RbacRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+/** Cluster-wide: the resources it watches and the objects it owns, in any namespace. */
+export const CLUSTER_RULES: readonly RbacRule[] = [
+  {
+    apiGroups: ['serving.selectn.dev'],
+    resources: ['selectndeployments'],
+    verbs: ['get', 'list', 'watch'],
+  },
+  {
+    apiGroups: ['serving.selectn.dev'],
+    resources: ['selectndeployments/status'],
+    verbs: ['patch'],
+  },
+  { apiGroups: [''], resources: ['pods'], verbs: ['create', 'delete', 'list', 'watch'] },
+  // server-side apply that may create the Service needs create as well as patch
+  { apiGroups: [''], resources: ['services'], verbs: ['create', 'list', 'patch', 'watch'] },
+  { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'list', 'watch'] },
+  { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
+];
+
+/** In the operator's own namespace: the leader-election Lease. */
+export const LEASE_RULES: readonly RbacRule[] = [
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create', 'get', 'update'] },
+];

@@ -1,0 +1,222 @@
+// Serving policies the simulator compares. Each one says, per iteration, how long the batch takes
+// at the bandwidth of the moment and how much KV cache it has; see bench/README.md for what each
+// baseline models.
+import type { HardwareDescription } from '../hardware.ts';
+import type { ModelDescription } from '../model.ts';
+import type { BatchShape, LayerProfile } from '../profile.ts';
+import type { LatencyModel } from '../latency-model.ts';
+import { decoderLayerBytes, nonLayerBytes } from '../model.ts';
+import {
+  gpuMemoryAtInterval,
+  gpuMemoryFor,
+  hostMemoryAtInterval,
+  type ResolvedMemoryOptions,
+} from '../memory.ts';
+import { intervalChooser } from '../online.ts';
+import { formatInterval, NO_OFFLOAD, offloadedLayerCount } from '../offload-sets.ts';
+import { predictIteration, predictSerialCopyIteration } from '../timeline.ts';
+import type { SloTargets } from '../offline-range.ts';
+
+export interface IterationOutcome {
+  iterationMs: number;
+  /** Interval the iteration ran at; null for mechanisms without one. */
+  interval: number | null;
+}
+
+export interface AdmissionQuery {
+  shapeWith: BatchShape;
+  kvWith: number;
+  shapeWithout: BatchShape;
+  kvWithout: number;
+  bandwidthBytesPerS: number;
+}
+
+export interface ServingPolicy {
+  readonly name: string;
+  readonly description: string;
+  readonly hostMemoryBytes: number;
+  /** KV cache pool in tokens (the largest it gets). */
+  readonly kvCapacityTokens: number;
+  /** Whether admission asks the latency model (Select-N and its fixed-interval ablations). */
+  readonly sloAwareAdmission: boolean;
+  readonly settings: Record<string, string | number>;
+  runIteration(
+    shape: BatchShape,
+    bandwidthBytesPerS: number,
+    kvTokensInUse: number,
+  ): IterationOutcome;
+  /**
+   * SLO-aware admission: may the batch with the request (shapeWith, holding kvWith projected KV
+   * tokens) run within the TPOT? shapeWithout/kvWithout describe the batch without it.
+   */
+  admits(request: AdmissionQuery): boolean;
+}
+
+export interface PolicyContext {
+  model: ModelDescription;
+  hardware: HardwareDescription;
+  profile: LayerProfile;
+  latency: LatencyModel;
+  memory: ResolvedMemoryOptions;
+  slo: SloTargets;
+}
+
+export class PolicyInfeasible extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PolicyInfeasible';
+  }
+}
+
+function requireKv(name: string, tokens: number, minTokens: number): void {
+  if (tokens < minTokens) {
+    throw new PolicyInfeasible(
+      `${name}: the weights leave room for ${tokens} KV tokens, a request needs up to ${minTokens}`,
+    );
+  }
+}
+
+/** Select-N over [intervalMin, intervalMax], or a single interval (fixed-n-K, no-offload). */
+export function intervalPolicy(
+  ctx: PolicyContext,
+  name: string,
+  range: { intervalMin: number; intervalMax: number },
+  minKvTokens: number,
+  rule: 'holding-demand' | 'smallest-meeting-slo' = 'holding-demand',
+): ServingPolicy {
+  const { model, hardware, memory, slo } = ctx;
+  const capacityAt = (n: number): number =>
+    gpuMemoryAtInterval(model, hardware, n, memory).kvCapacityTokens;
+  const chooser = intervalChooser(ctx.latency, range, capacityAt);
+  const kvCapacityTokens = chooser.kvCapacityTokens[0] ?? 0;
+  requireKv(name, kvCapacityTokens, minKvTokens);
+  const single = chooser.candidates.length === 1;
+  return {
+    name,
+    description: single
+      ? `interval N = ${formatInterval(range.intervalMin)} (${offloadedLayerCount(range.intervalMin, model.numLayers)} layers offloaded), prefetch overlapped`
+      : `online interval in [${formatInterval(range.intervalMin)}, ${formatInterval(range.intervalMax)}], SLO-aware admission`,
+    hostMemoryBytes: hostMemoryAtInterval(model, range.intervalMin),
+    kvCapacityTokens,
+    sloAwareAdmission: true,
+    settings: { intervalMin: range.intervalMin, intervalMax: range.intervalMax },
+    runIteration(shape, bandwidth, kvTokensInUse) {
+      const choice =
+        rule === 'smallest-meeting-slo'
+          ? chooser.choose(shape, bandwidth, slo.tpotMs, kvTokensInUse)
+          : chooser.chooseHolding(shape, bandwidth, slo.tpotMs, kvTokensInUse);
+      return { iterationMs: choice.predictedMs, interval: choice.interval };
+    },
+    admits(q) {
+      const decision =
+        rule === 'smallest-meeting-slo'
+          ? chooser.admit(q.shapeWith, q.bandwidthBytesPerS, slo.tpotMs, q.kvWith)
+          : chooser.admitOffloading(
+              q.shapeWith,
+              q.kvWith,
+              q.shapeWithout,
+              q.kvWithout,
+              q.bandwidthBytesPerS,
+              slo.tpotMs,
+            );
+      return decision.admit;
+    },
+  };
+}
+
+/**
+ * Streams a fraction of every layer's weights through `slots` staging buffers with prefetch
+ * overlapped (fraction 1: DeepSpeed ZeRO-Inference; below 1: FlexGen's per-layer weight split).
+ */
+export function streamingPolicy(
+  ctx: PolicyContext,
+  name: string,
+  description: string,
+  fraction: number,
+  minKvTokens: number,
+): ServingPolicy {
+  const { model, hardware, memory, profile } = ctx;
+  const L = model.numLayers;
+  const layerBytes = decoderLayerBytes(model);
+  const resident = nonLayerBytes(model) + L * layerBytes * (1 - fraction);
+  const staging = fraction > 0 ? memory.stagingSlots * layerBytes * fraction : 0;
+  const kvCapacityTokens = gpuMemoryFor(
+    model,
+    hardware,
+    resident,
+    staging,
+    memory,
+  ).kvCapacityTokens;
+  requireKv(name, kvCapacityTokens, minKvTokens);
+  const all = Int32Array.from({ length: fraction > 0 ? L : 0 }, (_, i) => i);
+  const computeMs = new Float64Array(L);
+  return {
+    name,
+    description,
+    hostMemoryBytes: L * layerBytes * fraction,
+    kvCapacityTokens,
+    sloAwareAdmission: false,
+    settings: { offloadedFraction: Number(fraction.toFixed(3)) },
+    runIteration(shape, bandwidth) {
+      profile.fillLayerComputeMs(shape, computeMs);
+      const result = predictIteration({
+        computeMs,
+        numLayers: L,
+        offloaded: all,
+        copyMs: ((layerBytes * fraction) / bandwidth) * 1000,
+        stagingSlots: memory.stagingSlots,
+        outsideLayersMs: profile.outsideLayersMs(shape),
+      });
+      return { iterationMs: result.iterationMs, interval: null };
+    },
+    admits: () => true,
+  };
+}
+
+/** vLLM --cpu-offload-gb: `layers` whole layers read over the bus inside their compute, no overlap. */
+export function zeroCopyPolicy(
+  ctx: PolicyContext,
+  layers: number,
+  minKvTokens: number,
+): ServingPolicy {
+  const { model, hardware, memory, profile } = ctx;
+  const L = model.numLayers;
+  const layerBytes = decoderLayerBytes(model);
+  const resident = nonLayerBytes(model) + (L - layers) * layerBytes;
+  const kvCapacityTokens = gpuMemoryFor(model, hardware, resident, 0, memory).kvCapacityTokens;
+  requireKv('zero-copy', kvCapacityTokens, minKvTokens);
+  const offloaded = Int32Array.from({ length: layers }, (_, j) => j);
+  const computeMs = new Float64Array(L);
+  return {
+    name: 'zero-copy',
+    description: `${layers} layers (${((layers * layerBytes) / 1e9).toFixed(1)} GB) read over the bus during compute, no overlap`,
+    hostMemoryBytes: layers * layerBytes,
+    kvCapacityTokens,
+    sloAwareAdmission: false,
+    settings: { offloadedLayers: layers },
+    runIteration(shape, bandwidth) {
+      profile.fillLayerComputeMs(shape, computeMs);
+      const result = predictSerialCopyIteration({
+        computeMs,
+        numLayers: L,
+        offloaded,
+        copyMs: (layerBytes / bandwidth) * 1000,
+        stagingSlots: 1,
+        outsideLayersMs: profile.outsideLayersMs(shape),
+      });
+      return { iterationMs: result.iterationMs, interval: null };
+    },
+    admits: () => true,
+  };
+}
+
+/** Interval policy for no offloading at all. */
+export function noOffloadPolicy(ctx: PolicyContext, minKvTokens: number): ServingPolicy {
+  const policy = intervalPolicy(
+    ctx,
+    'no-offload',
+    { intervalMin: NO_OFFLOAD, intervalMax: NO_OFFLOAD },
+    minKvTokens,
+  );
+  return { ...policy, description: 'all weights on the GPU; the KV cache gets what is left' };
+}

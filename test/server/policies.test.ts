@@ -1,0 +1,128 @@
+// The production policies over the planner's real latency model (LLaMA-13B on an A100-40GB,
+// analytic profile): the scheduler's N follows the planner's online choice, baselines stay fixed,
+// and admission refuses what would break the TPOT target at every allowed N.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  analyticProfile,
+  builtinHardware,
+  builtinModel,
+  gpuMemoryAtInterval,
+  intervalChooser,
+  latencyModel,
+  resolveMemoryOptions,
+} from '../../src/planner/index.ts';
+import { createPolicy, fixedIntervalOf } from '../../src/server/policies.ts';
+import type { RuntimeStatus } from '../../src/server/engine-port.ts';
+
+const model = builtinModel('llama-13b');
+const hardware = builtinHardware('a100-40gb');
+const latency = latencyModel(model, analyticProfile(model, hardware));
+const memory = resolveMemoryOptions();
+const kvCapacityAt = (n: number) =>
+  gpuMemoryAtInterval(model, hardware, n, memory).kvCapacityTokens;
+const slo = { ttftMs: 2000, tpotMs: 100 };
+
+function status(bandwidth: number, kvBlocksUsed = 0): RuntimeStatus {
+  return {
+    interval: 0,
+    copyBandwidthBytesPerS: bandwidth,
+    copyBandwidthP10BytesPerS: bandwidth,
+    bandwidthBudgetBytesPerS: Infinity,
+    stallMsTotal: 0,
+    bytesCopiedTotal: 0,
+    deviceBytesTotal: 0,
+    deviceBytesUsed: 0,
+    deviceWeightsBytes: 0,
+    deviceStagingBytes: 0,
+    deviceKvBytes: 0,
+    hostBytesTotal: 0,
+    hostBytesUsed: 0,
+    kvBlocksTotal: 100000,
+    kvBlocksFree: 100000 - kvBlocksUsed,
+    offloadedLayers: 0,
+    residentLayers: model.numLayers,
+  };
+}
+
+const deps = { latency, kvCapacityAt, slo, blockSize: 16, fallbackBandwidthBytesPerS: 12e9 };
+
+describe('serving policies', () => {
+  it('select-n picks exactly the planner chooser interval for every batch and bandwidth (property)', () => {
+    const policy = createPolicy('select-n', deps, { min: 1, max: 0 });
+    const chooser = intervalChooser(latency, { intervalMin: 1, intervalMax: 0 }, kvCapacityAt);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 64 }),
+        fc.integer({ min: 1, max: 2048 }),
+        fc.double({ min: 2e9, max: 32e9, noNaN: true }),
+        (seqs, context, bw) => {
+          const shape = { sequences: seqs, newTokens: seqs, contextTokens: seqs * context };
+          const got = policy.chooseInterval(shape, status(bw));
+          const want = chooser.choose(shape, bw, slo.tpotMs, 0);
+          expect(got.interval).toBe(want.interval);
+          if (want.meetsTarget) expect(got.predictedMs).toBeLessThanOrEqual(slo.tpotMs);
+        },
+      ),
+      { numRuns: 200, seed: 3 },
+    );
+  });
+
+  it('select-n offloads less when the copy bandwidth drops', () => {
+    const policy = createPolicy('select-n', deps, { min: 1, max: 0 });
+    const shape = { sequences: 16, newTokens: 16, contextTokens: 16 * 512 };
+    const fast = policy.chooseInterval(shape, status(24e9)).interval;
+    const slow = policy.chooseInterval(shape, status(3e9)).interval;
+    const order = (n: number) => (n === 0 ? Infinity : n);
+    expect(order(slow)).toBeGreaterThan(order(fast));
+  });
+
+  it('fixed policies keep their N whatever the batch, bandwidth or plan range', () => {
+    expect(fixedIntervalOf('no-offload', 40)).toBe(0);
+    expect(fixedIntervalOf('full-streaming', 40)).toBe(1);
+    expect(fixedIntervalOf('fixed-n-4', 40)).toBe(4);
+    expect(() => fixedIntervalOf('fastest', 40)).toThrow(/unknown policy/);
+    for (const [name, n] of [
+      ['fixed-n-4', 4],
+      ['no-offload', 0],
+      ['full-streaming', 1],
+    ] as const) {
+      const policy = createPolicy(name, deps, { min: 1, max: 0 });
+      policy.setRange(2, 8);
+      for (const bw of [3e9, 24e9]) {
+        expect(
+          policy.chooseInterval({ sequences: 8, newTokens: 8, contextTokens: 4096 }, status(bw))
+            .interval,
+        ).toBe(n);
+      }
+    }
+  });
+
+  it('admits while some allowed N meets the TPOT target and refuses past it', () => {
+    const policy = createPolicy('select-n', deps, { min: 1, max: 0 });
+    const small = policy.admit(
+      {
+        running: { sequences: 4, newTokens: 4, contextTokens: 2048 },
+        candidateTokens: 64,
+        waitedMs: 0,
+        chunkTokens: 512,
+        resumed: false,
+      },
+      status(12e9),
+    );
+    expect(small.admit).toBe(true);
+    expect(small.predictedTpotMs).toBeLessThanOrEqual(slo.tpotMs);
+    const huge = policy.admit(
+      {
+        running: { sequences: 200, newTokens: 200, contextTokens: 200 * 2048 },
+        candidateTokens: 4096,
+        waitedMs: 0,
+        chunkTokens: 4096,
+        resumed: false,
+      },
+      status(12e9),
+    );
+    expect(huge.admit).toBe(false);
+    expect(huge.reason).toMatch(/latency|kv-capacity/);
+  });
+});
