@@ -33,14 +33,19 @@ sn_status Runtime::create(const sn_runtime_config& cfg, Runtime** out) {
   if (cfg.bandwidth_ewma_alpha < 0.0 || cfg.bandwidth_ewma_alpha > 1.0) {
     return fail(SN_ERR_INVALID_ARGUMENT, "bandwidth_ewma_alpha must be in [0, 1]");
   }
+  // Read the enum as its integer: a C caller may pass any value, and loading an out-of-range
+  // enum is undefined behaviour in C++.
+  static_assert(sizeof(sn_backend_kind) == sizeof(int), "enum layout");
+  int kind = 0;
+  std::memcpy(&kind, &cfg.backend, sizeof(kind));
   Backend be;
   BackendResult r;
-  if (cfg.backend == SN_BACKEND_CPU) {
+  if (kind == SN_BACKEND_CPU) {
     r = backend_cpu_create(cfg.lock_host_memory != 0, &be);
-  } else if (cfg.backend == SN_BACKEND_CUDA) {
+  } else if (kind == SN_BACKEND_CUDA) {
     r = backend_cuda_create(cfg.device_index, &be);
   } else {
-    return fail(SN_ERR_INVALID_ARGUMENT, "unknown backend " + std::to_string(cfg.backend));
+    return fail(SN_ERR_INVALID_ARGUMENT, "unknown backend " + std::to_string(kind));
   }
   if (!r.ok()) return fail(r.status, r.message);
   Runtime* rt = new Runtime(cfg, be);

@@ -66,7 +66,7 @@ export const SERVE_ENV = {
     'HTTP port of everything (OpenAI API, /health, /ready, /metrics, /v1/selectn/*).',
     true,
   ),
-  host: env('host', 'Listen address (the operator sets 0.0.0.0).', true),
+  host: env('host', 'Listen address: the pod IP (downward API status.podIP).', true),
   controlTokenFile: env(
     'controlTokenFile',
     `File holding the bearer token of /v1/selectn/* (${POD_PATHS.controlTokenFile}).`,

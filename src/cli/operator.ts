@@ -12,6 +12,7 @@ interface OperatorFlags {
   leaderElect?: boolean;
   leaseNamespace?: string;
   metricsPort: string;
+  metricsHost: string;
   localRunner?: boolean;
   workers: string;
   resyncSeconds: string;
@@ -39,6 +40,7 @@ export function registerOperator(program: Command): void {
       'namespace of the Lease (default: --namespace, $POD_NAMESPACE or default)',
     )
     .option('--metrics-port <port>', 'port of /metrics, /healthz and /readyz', '8080')
+    .option('--metrics-host <addr>', 'listen address of the metrics server', '0.0.0.0')
     .option(
       '--local-runner',
       'label pods for the local cluster pod runner (selectn.dev/local-runner)',
@@ -53,7 +55,12 @@ export function registerOperator(program: Command): void {
         leaderElect: flags.leaderElect === true,
         leaseNamespace: flags.leaseNamespace,
         metricsPort: int('--metrics-port', flags.metricsPort, 0, 65535),
+        metricsHost: flags.metricsHost,
         localRunner: flags.localRunner === true,
+        // The local runner starts pods as processes on this machine: run this same CLI.
+        ...(flags.localRunner === true && process.argv[1] !== undefined
+          ? { serveCommand: [process.execPath, process.argv[1], 'serve'] }
+          : {}),
         workers: int('--workers', flags.workers, 1, 64),
         resyncMs: int('--resync-seconds', flags.resyncSeconds, 1, 86_400) * 1000,
         planner: plannerPort(),

@@ -50,10 +50,19 @@ function printPlan(plan: IntervalPlan): void {
   out.push('why:');
   for (const line of plan.explanation) out.push(`  ${line}`);
   out.push('');
-  out.push('  N     offloaded  host memory  KV tokens');
+  out.push('  N         offloaded  host memory  KV tokens');
+  // One row per distinct offload set: the intervals sharing it are listed as a span.
+  const rows: { from: number; to: number; m: IntervalPlan['intervals'][number] }[] = [];
   for (const m of plan.intervals) {
+    const last = rows[rows.length - 1];
+    if (last && last.m.offloadedLayers === m.offloadedLayers) last.to = m.interval;
+    else rows.push({ from: m.interval, to: m.interval, m });
+  }
+  for (const { from, to, m } of rows) {
+    const span =
+      from === to ? formatInterval(from) : `${formatInterval(from)}-${formatInterval(to)}`;
     out.push(
-      `  ${formatInterval(m.interval).padEnd(5)} ${String(m.offloadedLayers).padStart(9)}  ${gigabytes(m.hostMemoryBytes).padStart(11)}  ${String(m.kvCapacityTokens).padStart(9)}`,
+      `  ${span.padEnd(9)} ${String(m.offloadedLayers).padStart(9)}  ${gigabytes(m.hostMemoryBytes).padStart(11)}  ${String(m.kvCapacityTokens).padStart(9)}`,
     );
   }
   process.stdout.write(out.join('\n') + '\n');

@@ -1,4 +1,7 @@
 // Fake GPU nodes: their shape (validated), the Node objects kwok manages, and the PCIe topology.
+/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment --
+   client-node types its objects as model classes, but they are plain JSON on the wire and in
+   responses: object literals and spreads of them are what the API takes and gives. */
 import { z } from 'zod';
 import type { V1Node } from '@kubernetes/client-node';
 import {

@@ -29,6 +29,8 @@ export interface OperatorOptions {
   /** Bind address of the metrics/health server. */
   metricsHost?: string;
   localRunner: boolean;
+  /** Command of serving containers (default `selectn serve`). */
+  serveCommand?: readonly string[];
   workers: number;
   resyncMs: number;
   identity?: string;
@@ -136,7 +138,10 @@ export class Operator {
       secrets,
       planner: options.planner,
       events,
-      options: { localRunner: options.localRunner },
+      options: {
+        localRunner: options.localRunner,
+        ...(options.serveCommand ? { serveCommand: options.serveCommand } : {}),
+      },
       now: () => new Date(this.clock.now()),
       onPodCreated: () => {
         this.metrics.podsCreated.inc();

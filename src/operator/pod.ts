@@ -36,6 +36,11 @@ export interface Owner {
 export interface PodBuildOptions {
   /** Operator flag: mark every pod for the local cluster's pod runner. */
   localRunner: boolean;
+  /**
+   * Command of the serving container instead of `selectn serve`; with --local-runner the
+   * operator passes its own Node and CLI entry, since the runner starts it as a local process.
+   */
+  serveCommand?: readonly string[];
 }
 
 export const CONTAINER_NAME = 'serve';
@@ -165,7 +170,7 @@ export function serveEnv(
     ...value('layerSelection', spec.offload.layerSelection),
     ...value('policy', policyOf(spec)),
     ...value('port', spec.server.port),
-    ...value('host', '0.0.0.0'),
+    field('host', 'status.podIP'),
     ...value('controlTokenFile', POD_PATHS.controlTokenFile),
     ...value('maxNumSeqs', spec.server.maxBatchSize),
     ...value('maxModelLen', spec.server.maxModelLen),
@@ -223,7 +228,7 @@ export function podTemplate(
         name: CONTAINER_NAME,
         image: spec.server.image,
         imagePullPolicy: spec.server.imagePullPolicy,
-        command: [...SERVE_COMMAND],
+        command: [...(options.serveCommand ?? SERVE_COMMAND)],
         ports: [{ name: 'http', containerPort: spec.server.port, protocol: 'TCP' }],
         env: serveEnv(owner, plan, model.modelPath),
         resources: { requests: resources, limits: resources },

@@ -12,7 +12,7 @@
 // copy the serial engine must finish by then (min over j of layerIndex_j / (j + 1), all copies
 // starting at iteration start), (2) by the smallest gap between consecutive offloaded layers,
 // (3) by the later position. Nesting costs little evenness: for L = 40 the sets for 1, 2, 4 layers
-// are {39}, {20, 39}, {10, 20, 30, 39}.
+// are {39}, {20, 39}, {11, 20, 30, 39}.
 
 export const NO_OFFLOAD = 0;
 

@@ -49,7 +49,8 @@ export interface IntervalChooser {
    * Admission for chooseHolding(): as admit(), and when the request needs more offloading than
    * the batch without it, only if that deeper offloading could serve more KV tokens per ms when
    * full: capacity(N_with) / T(shapeWith at N_with) >= capacity(N_without) / T(shapeWithout at
-   * N_without), N_with and N_without being the least offloading holding kvWith and kvWithout.
+   * N_without), N_with and N_without being the least offloading holding kvWith and kvWithout,
+   * both times taken with one new token per sequence (decode-only iterations).
    * Freed memory is worth a slower iteration only when the larger batch it allows more than
    * makes up for it (true on an L4, where copies hide behind slow compute; false for a 13B model
    * on an A100 with PCIe 4, where one layer's copy costs most of a decode iteration).
@@ -70,6 +71,8 @@ export interface IntervalChooser {
     kvTokensNeeded: number,
   ): AdmissionDecision;
 }
+
+const decodeOnly = (shape: BatchShape): BatchShape => ({ ...shape, newTokens: shape.sequences });
 
 export function intervalChooser(
   latency: LatencyModel,
@@ -195,9 +198,13 @@ export function intervalChooser(
       if (withoutIndex === withIndex || kvWithout <= 0) {
         return { admit: true, interval: candidates[withIndex] ?? 0, predictedMs: withMs };
       }
-      load(shapeWithout, bandwidth);
+      // Rates are compared on decode-only iterations, where the batch spends most of its time
+      // (a prefill chunk hides copies that decodes cannot).
+      load(decodeOnly(shapeWith), bandwidth);
+      const withDecodeMs = timeAt(withIndex);
+      load(decodeOnly(shapeWithout), bandwidth);
       const withoutMs = timeAt(withoutIndex);
-      const rateWith = (capacities[withIndex] ?? 0) / withMs;
+      const rateWith = (capacities[withIndex] ?? 0) / withDecodeMs;
       const rateWithout = (capacities[withoutIndex] ?? 0) / withoutMs;
       if (rateWith < rateWithout) {
         return {

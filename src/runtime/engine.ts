@@ -4,12 +4,7 @@
 // its other calls; KV blocks come from the runtime (runtime.kvAlloc / kvFree).
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import {
-  RuntimeError,
-  RuntimeErrorCode,
-  addonPath,
-  type OffloadRuntime,
-} from './index.ts';
+import { RuntimeError, RuntimeErrorCode, addonPath, type OffloadRuntime } from './index.ts';
 
 export interface ModelOptions {
   /** Tokens per KV block (default 16). */
@@ -176,9 +171,11 @@ export class Model {
     if (this.#closed) {
       return Promise.reject(new RuntimeError(RuntimeErrorCode.State, 'model is closed'));
     }
-    return this.#runtime.withNative(() => this.#native.step(seqs)).catch((e: unknown) => {
-      throw toError(e);
-    });
+    return this.#runtime
+      .withNative(() => this.#native.step(seqs))
+      .catch((e: unknown) => {
+        throw toError(e);
+      });
   }
 
   /** Frees the model's device memory (after any queued step). */

@@ -28,7 +28,11 @@ export class TokenizerError extends Error {
 
 function tokenText(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
-  if (v !== null && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string') {
+  if (
+    v !== null &&
+    typeof v === 'object' &&
+    typeof (v as { content?: unknown }).content === 'string'
+  ) {
     return (v as { content: string }).content;
   }
   return undefined;
@@ -117,6 +121,7 @@ export class ModelTokenizer implements TextTokenizer {
   }
 
   decode(ids: number[], options: { skipSpecialTokens?: boolean } = {}): string {
+    if (ids.length === 0) return '';
     return this.#tok.decode(ids, { skip_special_tokens: options.skipSpecialTokens ?? true });
   }
 

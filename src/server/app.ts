@@ -47,7 +47,6 @@ export async function buildServer(deps: ServerDeps): Promise<SelectnApp> {
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: config.bodyLimitBytes,
-    disableRequestLogging: !config.logRequests,
     requestIdHeader: 'x-request-id',
     genReqId: () => `req-${(nextRequestId++).toString(36)}`,
     return503OnClosing: false,

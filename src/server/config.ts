@@ -16,10 +16,6 @@ const quantity = (what: string) =>
 
 const positiveInt = z.coerce.number().int().positive();
 const positiveNumber = z.coerce.number().positive();
-const boolFlag = z
-  .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
-  .transform((value) => value === true || value === 'true' || value === '1');
-
 /** Scheduling policies: the simulator's names. */
 export const POLICY_PATTERN = /^(select-n|no-offload|full-streaming|fixed-n-[1-9]\d*)$/;
 
@@ -81,7 +77,6 @@ export const ServeConfig = z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info')
       .describe('log level'),
-    logRequests: boolFlag.default(true).describe('log one line per request'),
     podName: z.string().min(1).optional().describe('pod name, reported in telemetry'),
     podNamespace: z.string().min(1).optional().describe('pod namespace, reported in telemetry'),
     nodeName: z.string().min(1).optional().describe('node name, reported in telemetry'),
@@ -90,7 +85,7 @@ export const ServeConfig = z
   .refine(
     (c) =>
       c.intervalMin === undefined || c.intervalMax === undefined || c.intervalMin <= c.intervalMax,
-    { message: 'must not exceed intervalMax', path: ['intervalMin'] },
+    { error: 'must not exceed intervalMax', path: ['intervalMin'] },
   );
 export type ServeConfig = z.output<typeof ServeConfig>;
 export type ServeConfigKey = keyof z.input<typeof ServeConfig>;

@@ -129,6 +129,10 @@ export class EngineLoop {
     this.deliverFinished(new Set());
   }
 
+  private isActive(): boolean {
+    return this.active;
+  }
+
   private kick(): void {
     const wake = this.wake;
     this.wake = undefined;
@@ -143,7 +147,7 @@ export class EngineLoop {
         : null;
       this.deliverFinished(new Set());
       if (output === null) {
-        if (!this.active) break;
+        if (!this.isActive()) break;
         await new Promise<void>((resolve) => {
           this.wake = resolve;
         });

@@ -1,11 +1,15 @@
-// vitest globalSetup: the test cluster is started lazily by the first test that calls
-// useCluster() (test/cluster/harness.ts); at the end of the run this stops it if it runs, fails
-// the run if any of its processes (components or pod processes) survived, and points at the logs
-// when a test failed. Set SELECTN_TEST_KEEP_CLUSTER=1 to leave it running for the next run.
-import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
+// vitest globalSetup. Each test run gets a cluster of its own, named t-<vitest pid>, which the
+// first test calling useCluster() (test/cluster/harness.ts) starts. At the end of the run this
+// stops it, fails the run if any of its processes (components or pod processes) survived, keeps
+// its logs under ~/.cache/selectn/test-logs/ when a test failed, and removes its state.
+// Clusters of earlier runs whose vitest died are cleaned up first.
+// SELECTN_TEST_CLUSTER=<name> uses (and keeps running) that cluster instead, for fast iteration.
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { clusterDown, clusterPaths, clusterStatus } from '../../src/cluster/cluster.ts';
+import { clusterDown, clusterPaths } from '../../src/cluster/cluster.ts';
+import { pidAlive } from '../../src/cluster/lock.ts';
+import { cacheRoot } from '../../src/cluster/paths.ts';
 import {
   processesMatching,
   readPidFile,
@@ -13,7 +17,9 @@ import {
   stopRecord,
   type PidRecord,
 } from '../../src/cluster/procs.ts';
-import { TEST_CLUSTER_NAME } from './harness.ts';
+
+const RUN_PREFIX = 't-';
+const KEEP_LOG_RUNS = 5;
 
 function podPidRecords(podsDir: string): PidRecord[] {
   if (!existsSync(podsDir)) return [];
@@ -29,24 +35,47 @@ function podPidRecords(podsDir: string): PidRecord[] {
   return records;
 }
 
-export async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const paths = clusterPaths(TEST_CLUSTER_NAME);
-  const status = await clusterStatus({ name: TEST_CLUSTER_NAME });
-  const wasRunning = status.components.some((c) => c.running);
-  if (!wasRunning && existsSync(paths.logs)) {
-    // Keep the previous run's logs one run longer, then start fresh.
-    rmSync(`${paths.logs}.previous`, { recursive: true, force: true });
-    renameSync(paths.logs, `${paths.logs}.previous`);
+/** Stops and removes clusters of earlier runs whose vitest process is gone. */
+async function reapAbandoned(): Promise<void> {
+  const root = join(cacheRoot(), 'cluster');
+  if (!existsSync(root)) return;
+  for (const name of readdirSync(root)) {
+    const pid = Number(name.slice(RUN_PREFIX.length));
+    if (!name.startsWith(RUN_PREFIX) || !Number.isInteger(pid) || pidAlive(pid)) continue;
+    await clusterDown({ name });
+    await clusterDown({ name, purge: true });
   }
+}
+
+function keepLogs(name: string): string {
+  const paths = clusterPaths(name);
+  const root = join(cacheRoot(), 'test-logs');
+  const dest = join(root, `${new Date().toISOString().replace(/[:.]/g, '-')}-${name}`);
+  mkdirSync(dest, { recursive: true });
+  if (existsSync(paths.logs)) cpSync(paths.logs, join(dest, 'components'), { recursive: true });
+  if (existsSync(paths.pods)) cpSync(paths.pods, join(dest, 'pods'), { recursive: true });
+  const runs = readdirSync(root).sort();
+  for (const old of runs.slice(0, Math.max(0, runs.length - KEEP_LOG_RUNS))) {
+    rmSync(join(root, old), { recursive: true, force: true });
+  }
+  return dest;
+}
+
+export async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const fixed = process.env['SELECTN_TEST_CLUSTER'];
+  const name = fixed ?? `${RUN_PREFIX}${process.pid}`;
+  project.provide('selectnTestCluster', name);
+  if (!fixed) await reapAbandoned();
   return async () => {
     const failed = project.vitest.state.getCountOfFailedTests() > 0;
-    const keep = process.env['SELECTN_TEST_KEEP_CLUSTER'] === '1';
-    if (keep) {
+    const paths = clusterPaths(name);
+    if (fixed) {
       if (failed) process.stderr.write(`cluster test logs: ${paths.logs} and ${paths.pods}\n`);
       return;
     }
+    if (!existsSync(paths.state)) return; // no test used the cluster
     const podProcesses = podPidRecords(paths.pods);
-    await clusterDown({ name: TEST_CLUSTER_NAME });
+    await clusterDown({ name });
     const leftovers = [
       ...processesMatching(paths.state).map((p) => `${p.pid} ${p.cmdline.slice(0, 200)}`),
       ...podProcesses
@@ -54,14 +83,14 @@ export async function setup(project: TestProject): Promise<() => Promise<void>> 
         .map((r) => `${r.pid} (pod process ${r.marker})`),
     ];
     if (failed || leftovers.length > 0) {
-      process.stderr.write(
-        `cluster test logs kept in ${paths.logs} (components) and ${paths.pods} (pod processes)\n`,
-      );
+      process.stderr.write(`cluster test logs kept in ${keepLogs(name)}\n`);
     }
+    for (const r of podProcesses) await stopRecord(r, 1000);
+    for (const p of processesMatching(paths.state)) {
+      await stopRecord({ pid: p.pid, marker: paths.state, startedAt: '' }, 1000);
+    }
+    await clusterDown({ name, purge: true });
     if (leftovers.length > 0) {
-      for (const r of podProcesses) await stopRecord(r, 1000);
-      for (const p of processesMatching(paths.state))
-        await stopRecord({ pid: p.pid, marker: paths.state, startedAt: '' }, 1000);
       throw new Error(`the test run left processes behind (now killed):\n${leftovers.join('\n')}`);
     }
   };

@@ -6,6 +6,9 @@
 //
 // test/cluster/global-setup.ts (vitest globalSetup) stops the cluster at the end of the run, checks
 // that no process was left behind and, when a test failed, prints where the component logs are.
+/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment --
+   client-node types its objects as model classes, but they are plain JSON on the wire and in
+   responses: object literals and spreads of them are what the API takes and gives. */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,13 +21,32 @@ import {
   type V1Pod,
   type V1PodSpec,
 } from '@kubernetes/client-node';
+import { inject } from 'vitest';
 import { binaryPaths } from '../../src/cluster/build.ts';
 import { clusterPaths, clusterUp, type ClusterInfo } from '../../src/cluster/cluster.ts';
 import { LOCAL_RUNNER_LABEL } from '../../src/cluster/labels.ts';
 import type { NodeShape } from '../../src/cluster/nodes.ts';
 
-/** Name of the cluster the tests share ($SELECTN_TEST_CLUSTER, default "selectn-test"). */
-export const TEST_CLUSTER_NAME = process.env['SELECTN_TEST_CLUSTER'] ?? 'selectn-test';
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Name of this run's test cluster, chosen by test/cluster/global-setup.ts. */
+    selectnTestCluster: string;
+  }
+}
+
+/**
+ * Name of the cluster this test run shares: chosen per run by the global setup (so two runs at
+ * once, e.g. two engineers, never share or stop each other's cluster), or $SELECTN_TEST_CLUSTER.
+ */
+export function testClusterName(): string {
+  const fixed = process.env['SELECTN_TEST_CLUSTER'];
+  if (fixed) return fixed;
+  try {
+    return inject('selectnTestCluster');
+  } catch {
+    return 'selectn-test';
+  }
+}
 
 /** Shape of the test cluster's fake GPU nodes: 3 nodes x 4 GPUs, 2 GPUs per PCIe switch. */
 export const TEST_NODE_SHAPE: NodeShape = {
@@ -67,14 +89,14 @@ let shared: Promise<TestCluster> | undefined;
 export function useCluster(): Promise<TestCluster> {
   shared ??= (async () => {
     const info = await clusterUp({
-      name: TEST_CLUSTER_NAME,
+      name: testClusterName(),
       nodes: TEST_NODE_SHAPE,
       runner: { backoffBaseMs: 500, backoffMaxMs: 4000 },
       env: { ...process.env, SELECTN_LOG_LEVEL: 'info' },
     });
     const kc = new KubeConfig();
     kc.loadFromFile(info.kubeconfig);
-    const paths = clusterPaths(TEST_CLUSTER_NAME);
+    const paths = clusterPaths(info.name);
     return {
       info,
       name: info.name,
@@ -94,7 +116,7 @@ export function useCluster(): Promise<TestCluster> {
 }
 
 function logsHint(): string {
-  const paths = clusterPaths(TEST_CLUSTER_NAME);
+  const paths = clusterPaths(testClusterName());
   return `component logs: ${paths.logs}; pod process logs: ${paths.pods}`;
 }
 
@@ -349,7 +371,7 @@ export function kubectl(
     const child = spawn(binaryPaths().kubectl, [...args], {
       env: {
         ...process.env,
-        KUBECONFIG: options.kubeconfig ?? clusterPaths(TEST_CLUSTER_NAME).kubeconfig,
+        KUBECONFIG: options.kubeconfig ?? clusterPaths(testClusterName()).kubeconfig,
       },
       timeout: options.timeoutMs ?? 60_000,
     });

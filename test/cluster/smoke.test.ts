@@ -1,5 +1,8 @@
 // Smoke test of the real local control plane: fake GPU nodes, GPU-aware scheduling, the local pod
 // runner (HTTP on the pod IP, restarts, deletion), garbage collection, RBAC and the CLI.
+/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment, @typescript-eslint/no-misused-spread --
+   client-node types its objects as model classes, but they are plain JSON on the wire and in
+   responses: object literals and spreads of them are what the API takes and gives. */
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
@@ -12,7 +15,7 @@ import {
   podProcessPid,
   processAlive,
   runnerPod,
-  TEST_CLUSTER_NAME,
+  testClusterName,
   TEST_NODE_SHAPE,
   useCluster,
   waitFor,
@@ -73,7 +76,7 @@ afterAll(async () => {
 describe('local cluster', () => {
   it('lists the fake GPU nodes with GPU capacity, labels and PCIe topology', async () => {
     const nodes = await cluster.core.listNode({
-      labelSelector: `selectn.dev/local-cluster=${TEST_CLUSTER_NAME}`,
+      labelSelector: `selectn.dev/local-cluster=${testClusterName()}`,
     });
     expect(nodes.items).toHaveLength(TEST_NODE_SHAPE.count);
     for (const node of nodes.items) {
@@ -338,7 +341,7 @@ http.createServer((req, res) => res.end(JSON.stringify({
   });
 
   it('answers selectn cluster status and selectn kubectl for the test cluster', () => {
-    const status = runCli(['cluster', 'status', '--name', TEST_CLUSTER_NAME, '--json']);
+    const status = runCli(['cluster', 'status', '--name', testClusterName(), '--json']);
     expect(status.code, status.stderr).toBe(0);
     const parsed = JSON.parse(status.stdout) as {
       running: boolean;
@@ -349,7 +352,7 @@ http.createServer((req, res) => res.end(JSON.stringify({
     const get = runCli(
       ['kubectl', 'get', 'nodes', '-l', 'nvidia.com/gpu.product=NVIDIA-A10G', '-o', 'name'],
       {
-        SELECTN_CLUSTER: TEST_CLUSTER_NAME,
+        SELECTN_CLUSTER: testClusterName(),
       },
     );
     expect(get.code, get.stderr).toBe(0);

@@ -146,8 +146,8 @@ export class FakeApi implements ReconcilerApi {
       metadata: { ...body.metadata, uid: `uid-${body.metadata.name ?? ''}` },
     };
     if (!this.lagging) {
-      if (collectionPath.endsWith('/pods')) this.pods.put(stored as Pod);
-      if (collectionPath.endsWith('/secrets')) this.secrets.put(stored as Secret);
+      if (collectionPath.endsWith('/pods')) this.pods.put(stored);
+      if (collectionPath.endsWith('/secrets')) this.secrets.put(stored);
     }
     return Promise.resolve(stored);
   }
@@ -170,7 +170,7 @@ export class FakeApi implements ReconcilerApi {
       if (dep)
         this.deployments.put({ ...dep, status: (body as unknown as StoredDeployment).status });
     } else if (path.includes('/services/')) {
-      this.services.put(body as Service);
+      this.services.put(body);
     }
     return Promise.resolve(body);
   }

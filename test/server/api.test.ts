@@ -69,7 +69,7 @@ describe('OpenAI API through the official client', () => {
     const full = await client.chat.completions.create({
       model: FIXTURE_MODEL_NAME,
       messages: [{ role: 'user', content: 'Hello there' }],
-      max_tokens: 12,
+      max_completion_tokens: 12,
       temperature: 0,
     });
     const choice = full.choices[0];
@@ -85,7 +85,7 @@ describe('OpenAI API through the official client', () => {
     const stream = await client.chat.completions.create({
       model: FIXTURE_MODEL_NAME,
       messages: [{ role: 'user', content: 'Hello there' }],
-      max_tokens: 12,
+      max_completion_tokens: 12,
       temperature: 0,
       stream: true,
       stream_options: { include_usage: true },
@@ -131,9 +131,10 @@ describe('OpenAI API through the official client', () => {
       client.chat.completions.create({
         model: FIXTURE_MODEL_NAME,
         messages: [{ role: 'user', content: 'Tell me something' }],
-        max_tokens: 10,
+        max_completion_tokens: 10,
         temperature: 0.9,
         top_p: 0.95,
+        // eslint-disable-next-line @typescript-eslint/no-deprecated -- the field under test
         seed: 1234,
       });
     const [a, b] = await Promise.all([ask(), ask()]);
@@ -340,13 +341,13 @@ describe('cancellation', () => {
       body: JSON.stringify({
         model: FIXTURE_MODEL_NAME,
         prompt: 'count forever',
-        max_tokens: (serving.maxModelLen ?? 64) - 16,
+        max_tokens: serving.maxModelLen - 16,
         ignore_eos: true,
         stream: true,
       }),
       signal: controller.signal,
     });
-    const reader = res.body?.getReader();
+    const reader = res.body?.getReader() as ReadableStreamDefaultReader<Uint8Array> | undefined;
     await reader?.read();
     expect(serving.engine.inFlight).toBe(1);
     controller.abort();

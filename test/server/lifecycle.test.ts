@@ -46,7 +46,7 @@ describe('graceful shutdown', () => {
     const t = await startTestServer(fixtureLoader, { gracePeriodS: 30 });
     const inFlight = completion(t.url, 40, true);
     const res = await inFlight;
-    const reader = res.body?.getReader();
+    const reader = res.body?.getReader() as ReadableStreamDefaultReader<Uint8Array> | undefined;
     const first = await reader?.read();
     expect(first?.done).toBe(false);
     const shutdown = t.server.shutdown('SIGTERM');

@@ -35,7 +35,9 @@ type Outcome = 'completed' | 'rejected' | 'cancelled';
 async function one(index: number, random: () => number): Promise<Outcome> {
   const cancel = random() < 0.15;
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new Error(`request ${index} hung`)), 60_000);
+  const timer = setTimeout(() => {
+    controller.abort(new Error(`request ${index} hung`));
+  }, 60_000);
   try {
     const res = await fetch(`${t.url}/v1/chat/completions`, {
       method: 'POST',
@@ -62,7 +64,7 @@ async function one(index: number, random: () => number): Promise<Outcome> {
       return 'rejected';
     }
     expect(res.status).toBe(200);
-    const reader = res.body?.getReader();
+    const reader = res.body?.getReader() as ReadableStreamDefaultReader<Uint8Array> | undefined;
     if (!reader) throw new Error('no body');
     let text = '';
     for (;;) {

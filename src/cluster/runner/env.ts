@@ -1,6 +1,9 @@
 // A container's environment as the kubelet would build it: literal values, $(VAR) references,
 // fieldRef (pod name, namespace, uid, IPs, node, labels, annotations), secretKeyRef,
 // configMapKeyRef, envFrom secrets and config maps. resourceFieldRef is not supported.
+/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment --
+   client-node types its objects as model classes, but they are plain JSON on the wire and in
+   responses: object literals and spreads of them are what the API takes and gives. */
 import type { V1ConfigMap, V1Container, V1Pod, V1Secret } from '@kubernetes/client-node';
 
 export interface EnvSources {

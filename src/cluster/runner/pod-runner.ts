@@ -1,6 +1,9 @@
 // The local pod runner: runs the containers of pods labelled selectn.dev/local-runner=true that
 // are bound to fake nodes as local processes, each pod on its own 127.x.y.z address, and owns
 // those pods' status (phase, IPs, conditions, container states, restarts, readiness).
+/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment, @typescript-eslint/no-misused-spread --
+   client-node types its objects as model classes, but they are plain JSON on the wire and in
+   responses: object literals and spreads of them are what the API takes and gives. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,5 +1,8 @@
 // Pod status of a runner pod, computed from the state of its container processes. Pure: the
 // runner writes the result as a JSON merge patch of the status subresource.
+/* eslint-disable @typescript-eslint/no-misused-spread --
+   client-node types its objects as model classes, but they are plain JSON on the wire and in
+   responses: object literals and spreads of them are what the API takes and gives. */
 import type { V1Pod, V1PodCondition } from '@kubernetes/client-node';
 
 export type ContainerState =

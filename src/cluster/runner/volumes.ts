@@ -3,6 +3,9 @@
 // The process gets SELECTN_MOUNT_ROOT=<podDir>/root and reads "$SELECTN_MOUNT_ROOT/<mountPath>".
 // Supported: secret, configMap, emptyDir, hostPath, downwardAPI (fieldRef items) and projected
 // (secret, configMap, downwardAPI, serviceAccountToken via the TokenRequest API).
+/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment --
+   client-node types its objects as model classes, but they are plain JSON on the wire and in
+   responses: object literals and spreads of them are what the API takes and gives. */
 import { mkdirSync, rmSync, symlinkSync, writeFileSync, existsSync, lstatSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import type {

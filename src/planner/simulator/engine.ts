@@ -58,6 +58,12 @@ interface RequestState {
 
 const blocksFor = (tokens: number): number => Math.ceil(tokens / KV_BLOCK_TOKENS);
 
+/** KV tokens SLO-aware admission expects a request to hold, in whole blocks. */
+function projectedTokensWith(reserve: number): (s: RequestState) => number {
+  return (s) =>
+    blocksFor(s.request.promptTokens + Math.max(s.generated, reserve)) * KV_BLOCK_TOKENS;
+}
+
 export function simulatePolicy(
   policy: ServingPolicy,
   trace: readonly TraceRequest[],
@@ -66,6 +72,7 @@ export function simulatePolicy(
   config: SchedulerConfig,
 ): PolicyRun {
   const capacityBlocks = Math.floor(policy.kvCapacityTokens / KV_BLOCK_TOKENS);
+  const projectedTokens = projectedTokensWith(config.outputReserveTokens);
   const outcomes = new Map<number, RequestOutcome>();
   const waiting: RequestState[] = [];
   let running: RequestState[] = [];
@@ -155,7 +162,7 @@ export function simulatePolicy(
     let projectedKv = 0;
     for (const s of running) {
       contextInRunning += s.computed + 1;
-      projectedKv += s.request.promptTokens + Math.max(s.generated, config.outputReserveTokens);
+      projectedKv += projectedTokens(s);
     }
     while (budget > 0 && waiting.length > 0 && running.length < config.maxRunningSequences) {
       const s = waiting[0] as RequestState;
@@ -169,7 +176,7 @@ export function simulatePolicy(
           newTokens: Math.max(config.tokenBudget, sequences),
           contextTokens: context,
         });
-        const extra = s.request.promptTokens + Math.max(s.generated, config.outputReserveTokens);
+        const extra = projectedTokens(s);
         const admitted = policy.admits({
           shapeWith: heaviest(running.length + 1, contextInRunning + s.prefillTarget),
           kvWith: projectedKv + extra,
@@ -186,7 +193,7 @@ export function simulatePolicy(
       scheduled.push({ state: s, tokens });
       budget -= tokens;
       contextInRunning += s.prefillTarget;
-      projectedKv += s.request.promptTokens + Math.max(s.generated, config.outputReserveTokens);
+      projectedKv += projectedTokens(s);
     }
     if (scheduled.length === 0) {
       // Nothing fits next to what runs (cannot happen with an empty batch): wait for an arrival.

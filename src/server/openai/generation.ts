@@ -57,7 +57,11 @@ export class Generation {
 
   /** Queues the request in the engine. Throws when the engine refuses it. */
   start(): void {
-    this.engine.add(this.request, { onOutput: (out) => this.onOutput(out) });
+    this.engine.add(this.request, {
+      onOutput: (out) => {
+        this.onOutput(out);
+      },
+    });
   }
 
   /** Ends the request early (client disconnected); frees its KV blocks between iterations. */
@@ -92,17 +96,17 @@ export class Generation {
     const tokens: TokenPiece[] = [];
     let text = '';
     let stopped = false;
-    out.newTokenIds.forEach((tokenId, k) => {
+    for (const [k, tokenId] of out.newTokenIds.entries()) {
       this.completionTokens += 1;
       const isStopToken = out.stopTokenId === tokenId && k === out.newTokenIds.length - 1;
       // A stop token (EOS) ends the text without being part of it.
       const piece = isStopToken ? '' : this.decoder.push(tokenId);
       tokens.push(this.piece(tokenId, piece, out.logprobs?.[k]));
-      if (stopped) return;
+      if (stopped) continue;
       const result = this.stops.push(piece);
       text += result.text;
       if (result.stopped !== undefined) stopped = true;
-    });
+    }
     let finishReason = out.finishReason;
     if (stopped) {
       finishReason = FinishReason.STOP;

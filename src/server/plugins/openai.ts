@@ -355,7 +355,7 @@ async function streamSse(
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
     connection: 'keep-alive',
-    'x-request-id': String(reply.request.id),
+    'x-request-id': reply.request.id,
   });
   const send = (chunk: unknown): void => {
     if (!raw.destroyed) raw.write(`data: ${JSON.stringify(chunk)}\n\n`);
