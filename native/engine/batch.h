@@ -27,6 +27,7 @@ struct KvGeometry {
 // Kernel view of a step (device pointers on CUDA, host pointers on CPU).
 struct BatchView {
   int32_t n_tokens = 0, n_seqs = 0, max_blocks = 0, n_logits = 0;
+  int32_t max_ctx = 0;                  // longest context any token attends to (positions + 1)
   const int32_t* token_ids = nullptr;   // [n_tokens]
   const int32_t* positions = nullptr;   // [n_tokens] absolute position in its sequence
   const int32_t* token_seq = nullptr;   // [n_tokens] sequence index

@@ -207,6 +207,7 @@ void Engine::build_meta(const SeqStep* seqs, int n) {
   view_.n_seqs = n;
   view_.max_blocks = max_blocks;
   view_.n_logits = R;
+  for (int s = 0; s < n; ++s) view_.max_ctx = std::max(view_.max_ctx, seqs[s].n_past + seqs[s].n_tokens);
   if (on_host_) {
     view_.token_ids = ids;
     view_.positions = pos;

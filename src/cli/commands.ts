@@ -6,6 +6,8 @@ import { registerCluster } from './cluster.ts';
 import { registerKubectl } from './kubectl.ts';
 import { registerPlan } from './plan.ts';
 import { registerSimulate } from './simulate.ts';
+import { registerServe } from './serve.ts';
+import { registerProfile } from './profile.ts';
 
 type Register = (program: Command) => void;
 
@@ -16,6 +18,8 @@ const commands: Register[] = [
   registerKubectl,
   registerCrd,
   registerOperator,
+  registerServe,
+  registerProfile,
 ];
 
 export function registerCommands(program: Command): void {

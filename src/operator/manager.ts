@@ -83,7 +83,8 @@ export class Operator {
     this.options = options;
     this.clock = options.clock ?? realClock;
     this.log = options.log;
-    this.identity = options.identity ?? `${hostname()}_${randomUUID().slice(0, 8)}`;
+    this.identity =
+      options.identity ?? `${process.env['POD_NAME'] ?? hostname()}_${randomUUID().slice(0, 8)}`;
     this.metrics = new OperatorMetrics({ defaultMetrics: true });
     this.queue = new WorkQueue(this.clock, (d) => {
       this.metrics.queueDepth.set(d);

@@ -182,7 +182,9 @@ export class Model {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#runtime.withNative(() => this.#native.close());
+    await this.#runtime.withNative(() => {
+      this.#native.close();
+    });
   }
 }
 

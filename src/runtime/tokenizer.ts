@@ -3,7 +3,18 @@
 // own post-processor did not add it).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Tokenizer } from '@huggingface/tokenizers';
+import * as hfTokenizers from '@huggingface/tokenizers';
+
+/** The part of @huggingface/tokenizers' Tokenizer used here (its bundled .d.ts files do not
+ * resolve under nodenext, so the shape is stated here and checked by the tests). */
+interface HfTokenizer {
+  encode(text: string, options?: { add_special_tokens?: boolean }): { ids: number[] };
+  decode(ids: number[], options?: { skip_special_tokens?: boolean }): string;
+  token_to_id(token: string): number | undefined;
+  id_to_token(id: number): string | undefined;
+}
+type HfTokenizerCtor = new (tokenizerJson: object, config: object) => HfTokenizer;
+const Tokenizer = (hfTokenizers as unknown as { Tokenizer: HfTokenizerCtor }).Tokenizer;
 
 export interface TokenizerConfig {
   bosToken?: string;
@@ -87,7 +98,7 @@ async function readJson(path: string): Promise<unknown> {
 
 export class ModelTokenizer implements TextTokenizer {
   readonly config: TokenizerConfig;
-  readonly #tok: Tokenizer;
+  readonly #tok: HfTokenizer;
   readonly bosId: number | undefined;
   readonly eosId: number | undefined;
 

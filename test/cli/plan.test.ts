@@ -16,7 +16,8 @@ const base = [
   '100',
 ];
 
-describe('selectn plan', () => {
+// Each test spawns the CLI a few times; allow for a loaded 2-core machine.
+describe('selectn plan', { timeout: 120_000 }, () => {
   it('prints the range, host memory, KV capacity and why', () => {
     const r = runCli(base);
     expect(r.code).toBe(0);

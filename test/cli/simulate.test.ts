@@ -22,7 +22,8 @@ const base = [
   '4,13',
 ];
 
-describe('selectn simulate', () => {
+// Each test spawns the CLI a few times; allow for a loaded 2-core machine.
+describe('selectn simulate', { timeout: 120_000 }, () => {
   it('prints a table with every policy', () => {
     const r = runCli(base);
     expect(r.code).toBe(0);

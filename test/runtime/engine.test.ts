@@ -30,7 +30,9 @@ function argmax(a: Float32Array): number {
 }
 
 function everyNth(layers: number, n: number): number[] {
-  return n === 0 ? [] : Array.from({ length: layers }, (_, i) => i).filter((i) => (i + 1) % n === 0);
+  return n === 0
+    ? []
+    : Array.from({ length: layers }, (_, i) => i).filter((i) => (i + 1) % n === 0);
 }
 
 async function open(
@@ -96,7 +98,11 @@ describe('engine binding', () => {
       for (let n = 1; n <= layers; n++) {
         const got = await runSingle(name, layers, n);
         expect(got.length).toBe(base.length);
-        got.forEach((row, i) => expect(Buffer.from(row.buffer)).toEqual(Buffer.from(base[i]?.buffer ?? new ArrayBuffer(0))));
+        got.forEach((row, i) => {
+          expect(Buffer.from(row.buffer)).toEqual(
+            Buffer.from(base[i]?.buffer ?? new ArrayBuffer(0)),
+          );
+        });
       }
     });
   }
@@ -134,13 +140,18 @@ describe('engine binding', () => {
     const r = g.runs[0];
     if (!r) throw new Error('no run');
     const blocks = Uint32Array.from(await rt.kvAlloc(model.blocksFor(r.promptIds.length)));
-    const out = await model.step([{ tokens: Int32Array.from(r.promptIds), nPast: 0, blockIds: blocks }]);
+    const out = await model.step([
+      { tokens: Int32Array.from(r.promptIds), nPast: 0, blockIds: blocks },
+    ]);
     const row = logitsRow(out, model.info.vocabSize, 0);
     const greedy = sample(row, { temperature: 0, topLogprobs: 2 }, { step: 0 });
     expect(greedy.token).toBe(r.greedyIds[0]);
     expect(greedy.top[0]?.token).toBe(greedy.token);
     const draws = (seed: number) =>
-      Array.from({ length: 8 }, (_, s) => sample(row, { temperature: 1.5, topP: 0.9, seed }, { step: s }).token);
+      Array.from(
+        { length: 8 },
+        (_, s) => sample(row, { temperature: 1.5, topP: 0.9, seed }, { step: s }).token,
+      );
     expect(draws(7)).toEqual(draws(7));
     expect(draws(7)).not.toEqual(draws(8));
     expect(() => sample(row, { topP: 0 }, { step: 0 })).toThrow(/top_p/);

@@ -26,7 +26,9 @@ describe('ModelTokenizer', () => {
       prompts: string[];
       runs: { promptIds: number[] }[];
     };
-    g.prompts.forEach((p, i) => expect(tok.encode(p)).toEqual(g.runs[i]?.promptIds));
+    g.prompts.forEach((p, i) => {
+      expect(tok.encode(p)).toEqual(g.runs[i]?.promptIds);
+    });
     expect(tok.encode('hi', { addSpecialTokens: false })[0]).not.toBe(tok.bosId);
   });
 
@@ -63,9 +65,9 @@ describe('ChatTemplate', () => {
     const ids = tok.encode(text, { addSpecialTokens: false });
     expect(ids[0]).toBe(tok.bosId);
     expect(ids).toContain(tok.tokenToId('<|assistant|>'));
-    expect(t.render([{ role: 'user', content: 'x' }], { addGenerationPrompt: false })).not.toContain(
-      'assistant',
-    );
+    expect(
+      t.render([{ role: 'user', content: 'x' }], { addGenerationPrompt: false }),
+    ).not.toContain('assistant');
   });
 
   it('rejects a missing or broken template', () => {

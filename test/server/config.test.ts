@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SERVE_ENV_NAMES } from '../../src/api/index.ts';
-import { ConfigError, flagOf, parseServeConfig } from '../../src/server/config.ts';
+import { ConfigError, ServeConfig, flagOf, parseServeConfig } from '../../src/server/config.ts';
 
 const required = { model: '/m', sloTtftMs: '500', sloTpotMs: '50' };
 
@@ -9,6 +9,11 @@ function parse(flags: Record<string, unknown>, env: Record<string, string> = {})
 }
 
 describe('serve config', () => {
+  it('has a config key for every SELECTN_* variable the operator sets', () => {
+    const keys = new Set(Object.keys(ServeConfig.shape));
+    for (const key of Object.keys(SERVE_ENV_NAMES)) expect(keys, key).toContain(key);
+  });
+
   it('parses flags with defaults and units', () => {
     const c = parse({ ...required, deviceMemory: '40GiB', copyBandwidth: '16GB/s', port: '0' });
     expect(c.deviceMemory).toBe(40 * 2 ** 30);

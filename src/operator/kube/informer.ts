@@ -29,13 +29,14 @@ export class Informer<T extends KubeObject> {
   private failures = 0;
   private stopped = false;
   private syncedFlag = false;
-  private errorCount = 0;
+  private lists = 0;
   private restartTimer: unknown;
 
   constructor(kc: KubeConfig, options: InformerOptions<T>) {
     this.options = options;
     const listFn = async () => {
       const list = await options.list();
+      this.lists++;
       return {
         apiVersion: 'v1',
         kind: 'List',
@@ -62,7 +63,6 @@ export class Informer<T extends KubeObject> {
       options.onEvent(INFORMER_EVENTS.Delete, obj as unknown as T);
     });
     this.lw.on('error', (error: unknown) => {
-      this.errorCount++;
       this.scheduleRestart(error);
     });
   }
@@ -73,9 +73,11 @@ export class Informer<T extends KubeObject> {
 
   async start(): Promise<void> {
     this.stopped = false;
-    const errorsBefore = this.errorCount;
+    // Synced once a list has landed in the cache, even if the watch after it failed (the cache is
+    // complete as of that list; the restart resumes from its resourceVersion).
+    const listsBefore = this.lists;
     await this.lw.start();
-    if (this.errorCount === errorsBefore) this.syncedFlag = true;
+    if (this.lists > listsBefore) this.syncedFlag = true;
   }
 
   private scheduleRestart(error: unknown): void {

@@ -7,6 +7,7 @@ import { silentLogger } from '../../../src/log/logger.ts';
 import { parseServeConfig, type ServeConfig } from '../../../src/server/config.ts';
 import { startServer, type Loader, type RunningServer } from '../../../src/server/lifecycle.ts';
 import { monotonicClock } from '../../../src/server/serving.ts';
+import { FIXTURE_FLAGS } from './fixture.ts';
 
 export const CONTROL_TOKEN = 'test-token-0123456789';
 
@@ -27,7 +28,7 @@ export async function startTestServer(
   writeFileSync(tokenFile, `${CONTROL_TOKEN}\n`);
   const config = parseServeConfig({
     flags: {
-      model: 'unused',
+      ...FIXTURE_FLAGS,
       sloTtftMs: 5000,
       sloTpotMs: 1000,
       host: '127.0.0.1',

@@ -1,0 +1,179 @@
+// Operator scale benchmark: 500 SelectNDeployments x 4 replicas on 100 fake GPU nodes (kwok
+// fakes the pods: scheduled by the real scheduler, marked Running/Ready by kwok). Measures the
+// time from applying them all until every one reports Ready, reconciles per second, and the
+// operator's peak resident memory. Writes bench/results/operator-scale.json.
+//   node_modules/.bin/node bench/operator/scale.ts [--deployments 500] [--replicas 4] [--nodes 100]
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { binaryPaths } from '../../src/cluster/build.ts';
+import { clusterDown, clusterUp } from '../../src/cluster/cluster.ts';
+
+const { values } = parseArgs({
+  options: {
+    deployments: { type: 'string', default: '500' },
+    replicas: { type: 'string', default: '4' },
+    nodes: { type: 'string', default: '100' },
+    'timeout-s': { type: 'string', default: '600' },
+    keep: { type: 'boolean', default: false },
+    out: { type: 'string', default: 'bench/results/operator-scale.json' },
+  },
+});
+const DEPLOYMENTS = Number(values.deployments);
+const REPLICAS = Number(values.replicas);
+const NODES = Number(values.nodes);
+const GPUS_PER_NODE = 24;
+const NAME = 'bench-operator';
+const NS = 'bench';
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+const log = (line: string) => {
+  console.error(`[bench] ${line}`);
+};
+
+function kubectl(kubeconfig: string, args: string[], input?: string): string {
+  const r = spawnSync(binaryPaths().kubectl, args, {
+    encoding: 'utf8',
+    input,
+    env: { ...process.env, KUBECONFIG: kubeconfig },
+    maxBuffer: 1 << 30,
+  });
+  if (r.status !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+([0-9]+) kB/.exec(status)?.[1] ?? NaN) * 1024;
+}
+
+async function metricSum(port: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n'))
+    if (line.startsWith(name)) sum += Number(line.split(' ').pop());
+  return sum;
+}
+
+log(`starting cluster ${NAME}: ${NODES} nodes x ${GPUS_PER_NODE} GPUs`);
+const info = await clusterUp({
+  name: NAME,
+  nodes: { count: NODES, gpus: GPUS_PER_NODE, gpusPerSwitch: 2, pods: 110 },
+  onProgress: log,
+});
+const kc = info.kubeconfig;
+kubectl(kc, ['apply', '-f', `${root}crds/selectn.dev_selectndeployments.yaml`]);
+kubectl(kc, ['wait', '--for=condition=Established', 'crd/selectndeployments.serving.selectn.dev']);
+spawnSync(binaryPaths().kubectl, ['delete', 'namespace', NS, '--wait=true'], {
+  env: { ...process.env, KUBECONFIG: kc },
+});
+kubectl(kc, ['create', 'namespace', NS]);
+
+const port = 18080 + Math.floor(Math.random() * 1000);
+const operator = spawn(
+  process.execPath,
+  [
+    `${root}src/cli/selectn.ts`,
+    'operator',
+    '--kubeconfig',
+    kc,
+    '--metrics-port',
+    String(port),
+    '--metrics-host',
+    '127.0.0.1',
+    '--namespace',
+    NS,
+  ],
+  { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SELECTN_LOG_LEVEL: 'warn' } },
+);
+let stderr = '';
+operator.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-20_000)));
+const pid = operator.pid ?? 0;
+let peakRss = 0;
+const sampler = setInterval(() => {
+  try {
+    peakRss = Math.max(peakRss, rssBytes(pid));
+  } catch {
+    // exited
+  }
+}, 250);
+
+try {
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const items = Array.from({ length: DEPLOYMENTS }, (_, i) => ({
+    apiVersion: 'serving.selectn.dev/v1alpha1',
+    kind: 'SelectNDeployment',
+    metadata: { name: `d${String(i).padStart(4, '0')}`, namespace: NS },
+    spec: {
+      replicas: REPLICAS,
+      model: { name: 'llama-13b', source: { hostPath: { path: '/models/llama-13b' } } },
+      slo: { ttftMs: 5000, tpotMs: 200 },
+      resources: { gpu: { count: 1, product: 'a100-40gb' }, cpu: '1', memory: '8Gi' },
+    },
+  }));
+  const reconcilesBefore = await metricSum(port, 'selectn_operator_reconciles_total');
+  const t0 = performance.now();
+  kubectl(
+    kc,
+    ['apply', '--server-side', '-f', '-'],
+    JSON.stringify({ apiVersion: 'v1', kind: 'List', items }),
+  );
+  const applyS = (performance.now() - t0) / 1000;
+  log(`applied ${DEPLOYMENTS} in ${applyS.toFixed(1)} s`);
+  let ready = 0;
+  const deadline = t0 + Number(values['timeout-s']) * 1000;
+  for (;;) {
+    const list = JSON.parse(kubectl(kc, ['get', 'sndep', '-n', NS, '-o', 'json'])) as {
+      items: { status?: { conditions?: { type: string; status: string }[] } }[];
+    };
+    ready = list.items.filter((d) =>
+      d.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+    ).length;
+    if (ready === DEPLOYMENTS) break;
+    if (performance.now() > deadline)
+      throw new Error(`only ${ready}/${DEPLOYMENTS} Ready after ${values['timeout-s']} s`);
+    log(`${ready}/${DEPLOYMENTS} Ready after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  const convergeS = (performance.now() - t0) / 1000;
+  const reconciles =
+    (await metricSum(port, 'selectn_operator_reconciles_total')) - reconcilesBefore;
+  const pods = (
+    JSON.parse(kubectl(kc, ['get', 'pods', '-n', NS, '-o', 'json'])) as { items: unknown[] }
+  ).items.length;
+  const result = {
+    benchmark: 'operator-scale',
+    command: 'node_modules/.bin/node bench/operator/scale.ts',
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', memoryBytes: totalmem() },
+    deployments: DEPLOYMENTS,
+    replicasEach: REPLICAS,
+    nodes: NODES,
+    pods,
+    convergeS: Math.round(convergeS * 10) / 10,
+    applyS: Math.round(applyS * 10) / 10,
+    reconciles,
+    reconcilesPerS: Math.round((reconciles / convergeS) * 10) / 10,
+    operatorRssBytes: peakRss,
+    goals: { convergeS: 60, operatorRssBytes: 200 * 2 ** 20 },
+    met: convergeS < 60 && peakRss < 200 * 2 ** 20,
+  };
+  writeFileSync(values.out, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(JSON.stringify(result, null, 2));
+} catch (error) {
+  log(`operator stderr tail:\n${stderr}`);
+  throw error;
+} finally {
+  clearInterval(sampler);
+  operator.kill('SIGTERM');
+  if (!values.keep) await clusterDown({ name: NAME });
+}

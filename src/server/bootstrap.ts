@@ -1,0 +1,503 @@
+// Start-up of the serving pod over the real runtime: load the model, profile its layers over a
+// grid of batch shapes (or read a profile file), measure the copy bandwidth, derive the interval
+// range and host-memory size with the planner, size the host pool and the KV store, then compose
+// the serving core. Phases are reported as they go; readiness follows.
+import { readFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { WIRE_SCHEMA_VERSION, type PlanWire } from '../api/index.ts';
+import type { Logger } from '../log/logger.ts';
+import {
+  PlannerError,
+  decoderLayerParams,
+  kvBytesPerToken,
+  latencyModel,
+  measuredProfile,
+  modelFromHuggingFaceConfig,
+  nonLayerParams,
+  offloadFamily,
+  planIntervalRange,
+  validateProfileFile,
+  type HardwareDescription,
+  type IntervalPlan,
+  type LatencyModel,
+  type ModelDescription,
+  type OffloadFamily,
+  type ProfileFile,
+} from '../planner/index.ts';
+import { loadModel, type Model } from '../runtime/engine.ts';
+import {
+  RuntimeError,
+  RuntimeErrorCode,
+  backendCompiled,
+  createRuntime,
+  type BackendName,
+  type OffloadRuntime,
+} from '../runtime/index.ts';
+import type { ServeConfig } from './config.ts';
+import { EngineAdapter } from './engine-adapter.ts';
+import type { HardwareInfo } from './engine-port.ts';
+import type { Loader } from './lifecycle.ts';
+import type { ServerMetrics } from './metrics.ts';
+import { intervalToWire, type PlanTarget } from './plan-controller.ts';
+import { createPolicy, fixedIntervalOf, type ServingPolicy } from './policies.ts';
+import { profileModel } from './profiler.ts';
+import { createServing, monotonicClock } from './serving.ts';
+import { Phase, type Serving } from './state.ts';
+import { TextAdapter } from './text-adapter.ts';
+
+const DTYPE_NAMES = { 1: 'int8', 2: 'float16', 4: 'float32' } as const;
+
+/** Fraction of the device pool never reserved for KV blocks (activation growth). */
+const SCRATCH_HEADROOM = 0.05;
+/** Tokens per KV block. */
+const BLOCK_SIZE = 16;
+/** Lowest copy bandwidth planned for, as a fraction of the one measured at start-up. */
+const BANDWIDTH_FLOOR = 0.25;
+
+export class StartupError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StartupError';
+  }
+}
+
+/** A model folder's config.json as the planner's description, named for the API. */
+export async function readModelDescription(dir: string, name: string): Promise<ModelDescription> {
+  const path = join(dir, 'config.json');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new StartupError(`cannot read ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    return modelFromHuggingFaceConfig(JSON.parse(text) as unknown, name);
+  } catch (error) {
+    throw new StartupError(`${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+export interface LoadedEngine {
+  runtime: OffloadRuntime;
+  model: Model;
+  backend: BackendName;
+  deviceName: string;
+  /** The planner's description, with the weight width the engine really uses. */
+  description: ModelDescription;
+  family: OffloadFamily;
+  deviceBudgetBytes: number;
+}
+
+function defaultCpuBudget(desc: ModelDescription, config: ServeConfig): number {
+  const weights = (desc.numLayers * decoderLayerParams(desc) + nonLayerParams(desc)) * 4;
+  const kvTokens = Math.min(
+    config.maxNumSeqs * (config.maxModelLen ?? desc.maxPositionEmbeddings),
+    1 << 16,
+  );
+  const kv = kvTokens * kvBytesPerToken({ ...desc, dtypeBytes: 4 });
+  const activations =
+    config.maxNumBatchedTokens * (8 * desc.hiddenSize + 4 * desc.intermediateSize) * 4;
+  return Math.ceil(
+    (weights + kv + activations + desc.vocabSize * 4 * config.maxNumSeqs * 2) * 1.25,
+  );
+}
+
+async function pickBackend(config: ServeConfig): Promise<{ backend: BackendName; budget: number }> {
+  const wanted: BackendName =
+    config.device === 'auto' ? (backendCompiled('cuda') ? 'cuda' : 'cpu') : config.device;
+  if (wanted === 'cuda' && config.deviceMemory === undefined) {
+    // The arena is reserved at creation: probe the device's capacity first.
+    try {
+      const probe = await createRuntime({ backend: 'cuda', deviceBudgetBytes: 64 << 20 });
+      const info = await probe.info();
+      await probe.close();
+      return { backend: 'cuda', budget: Math.floor(info.deviceCapacityBytes * 0.9) };
+    } catch (error) {
+      if (config.device === 'cuda') throw error;
+      return { backend: 'cpu', budget: 0 };
+    }
+  }
+  return { backend: wanted, budget: config.deviceMemory ?? 0 };
+}
+
+/** Creates the runtime and loads the model with the host set that host memory allows. */
+export async function loadEngine(config: ServeConfig, log: Logger): Promise<LoadedEngine> {
+  const dir = resolve(config.model);
+  const name = config.modelName ?? basename(dir);
+  const desc0 = await readModelDescription(dir, name);
+  const picked = await pickBackend(config);
+  const budget = picked.budget > 0 ? picked.budget : defaultCpuBudget(desc0, config);
+  const family = offloadFamily(
+    desc0.numLayers,
+    config.layerSelection === 'strided' ? 'every-nth' : 'nested',
+  );
+  const L = desc0.numLayers;
+  const all = Array.from({ length: L }, (_, i) => i);
+  const open = async (offloaded: boolean): Promise<{ runtime: OffloadRuntime; model: Model }> => {
+    const runtime = await createRuntime({
+      backend: picked.backend,
+      deviceBudgetBytes: budget,
+      ...(config.hostMemory !== undefined ? { hostPoolLimitBytes: config.hostMemory } : {}),
+      ...(config.copyBandwidth !== undefined ? { bandwidthBytesPerS: config.copyBandwidth } : {}),
+    });
+    try {
+      const model = await loadModel(runtime, dir, {
+        blockSize: BLOCK_SIZE,
+        ...(config.threads !== undefined ? { threads: config.threads } : {}),
+        hostSet: all,
+        offloadSet: offloaded ? all : [],
+        interval: offloaded ? 1 : 0,
+      });
+      return { runtime, model };
+    } catch (error) {
+      await runtime.close();
+      throw error;
+    }
+  };
+  let opened: { runtime: OffloadRuntime; model: Model };
+  try {
+    opened = await open(false);
+  } catch (error) {
+    if (!(error instanceof RuntimeError && error.code === RuntimeErrorCode.NoDeviceRoom)) {
+      throw new StartupError(`cannot load ${dir}: ${(error as Error).message}`, { cause: error });
+    }
+    log.info('the whole model does not fit the device pool; loading with every layer offloaded');
+    try {
+      opened = await open(true);
+    } catch (again) {
+      throw new StartupError(`cannot load ${dir}: ${(again as Error).message}`, { cause: again });
+    }
+  }
+  const info = opened.model.info;
+  const rtInfo = await opened.runtime.info();
+  // The engine's real weight width (config.json may not say; tiny fixtures are float32).
+  const width = Math.round(info.layerBytes / decoderLayerParams(desc0));
+  const dtypeBytes = width >= 4 ? 4 : width >= 2 ? 2 : 1;
+  return {
+    ...opened,
+    backend: rtInfo.backend,
+    deviceName: rtInfo.device,
+    description: { ...desc0, dtypeBytes },
+    family,
+    deviceBudgetBytes: budget,
+  };
+}
+
+/** Copy bandwidth measured over runs of the copy path with the smallest offload set. */
+async function measureBandwidth(engine: LoadedEngine): Promise<number> {
+  const { runtime, family } = engine;
+  const L = engine.description.numLayers;
+  const before = runtime.switchState().targetInterval;
+  const one = family.setsByInterval[L];
+  if (one === undefined || one.length === 0) return 0;
+  await runtime.setOffloadSet(Array.from(one), L);
+  await runtime.switchWait(60_000);
+  const seen: number[] = [];
+  for (let r = 0; r < 4; r++) {
+    const t = await runtime.runIteration();
+    if (t.bytesCopied > 0 && t.bandwidthBytesPerS > 0) seen.push(t.bandwidthBytesPerS);
+  }
+  const back = family.setsByInterval[before] ?? new Int32Array(0);
+  await runtime.setOffloadSet(Array.from(back), before);
+  await runtime.switchWait(600_000);
+  seen.sort((a, b) => a - b);
+  return seen[Math.floor(seen.length / 2)] ?? 0;
+}
+
+/** Hardware description for the planner, from the measurements (not a catalog). */
+function hardwareFrom(
+  engine: LoadedEngine,
+  profile: ProfileFile,
+  bandwidth: number,
+): HardwareDescription {
+  const desc = engine.description;
+  const layerBytes = decoderLayerParams(desc) * desc.dtypeBytes;
+  let bestFlops = 1;
+  let bestBytes = 1;
+  for (const p of profile.points) {
+    const ms = (p.layerMs ?? []).reduce((a, b) => a + b, 0);
+    if (ms <= 0) continue;
+    bestFlops = Math.max(
+      bestFlops,
+      (2 * decoderLayerParams(desc) * desc.numLayers * p.newTokens) / (ms / 1000),
+    );
+    bestBytes = Math.max(bestBytes, (layerBytes * desc.numLayers) / (ms / 1000));
+  }
+  return {
+    name: profile.hardware.name,
+    gpuMemoryBytes: engine.deviceBudgetBytes,
+    memoryBandwidthBytesPerS: bestBytes,
+    peakFlopsPerS: bestFlops,
+    hostLink: {
+      name: engine.backend === 'cpu' ? 'cpu arena copy' : 'host link',
+      minBytesPerS: bandwidth * BANDWIDTH_FLOOR,
+      maxBytesPerS: bandwidth,
+    },
+    source: 'measured at start-up by selectn serve',
+  };
+}
+
+export interface EngineSetup {
+  engine: LoadedEngine;
+  adapter: EngineAdapter;
+  text: TextAdapter;
+  policy: ServingPolicy;
+  latency: LatencyModel;
+  profile: ProfileFile;
+  plan: IntervalPlan | undefined;
+  initialPlan: PlanWire;
+  planTarget: PlanTarget;
+  hardware: HardwareInfo;
+  bandwidthBytesPerS: number;
+  maxModelLen: number;
+}
+
+/** Hardware name used in profiles: backend and device. */
+export function hardwareName(engine: LoadedEngine): string {
+  return `${engine.backend}:${engine.deviceName}`;
+}
+
+/** Profiles the loaded model with the serve config's limits. */
+export function profileLoaded(
+  engine: LoadedEngine,
+  config: ServeConfig,
+  log: Logger,
+): Promise<ProfileFile> {
+  const maxModelLen = Math.min(config.maxModelLen ?? Infinity, engine.model.info.maxPositions);
+  return profileModel(
+    engine.runtime,
+    engine.model,
+    {
+      maxNumSeqs: config.maxNumSeqs,
+      maxNumBatchedTokens: config.maxNumBatchedTokens,
+      maxModelLen,
+      modelName: engine.description.name,
+      hardwareName: hardwareName(engine),
+      device: engine.deviceName,
+    },
+    (point, index, total) => {
+      log.debug({ point: { ...point, layerMs: undefined }, index, total }, 'profiled shape');
+    },
+  );
+}
+
+async function readProfile(path: string): Promise<ProfileFile> {
+  try {
+    return validateProfileFile(JSON.parse(await readFile(path, 'utf8')) as unknown);
+  } catch (error) {
+    throw new StartupError(`--profile-file ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** Everything after loading: profile, plan, host set, KV store, policy. */
+export async function setUpEngine(
+  config: ServeConfig,
+  log: Logger,
+  setPhase: (phase: Phase) => void,
+): Promise<EngineSetup> {
+  setPhase(Phase.LOADING);
+  const engine = await loadEngine(config, log);
+  try {
+    return await finishSetup(engine, config, log, setPhase);
+  } catch (error) {
+    await engine.model.close().catch(() => undefined);
+    await engine.runtime.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function finishSetup(
+  engine: LoadedEngine,
+  config: ServeConfig,
+  log: Logger,
+  setPhase: (phase: Phase) => void,
+): Promise<EngineSetup> {
+  const { runtime, model, description: desc, family } = engine;
+  const info = model.info;
+  const L = info.layers;
+  const maxModelLen = Math.min(config.maxModelLen ?? info.maxPositions, info.maxPositions);
+
+  setPhase(Phase.PROFILING);
+  const profile =
+    config.profileFile !== undefined
+      ? await readProfile(config.profileFile)
+      : await profileLoaded(engine, config, log);
+  let layerProfile;
+  try {
+    layerProfile = measuredProfile(profile, desc);
+  } catch (error) {
+    throw new StartupError(`profile: ${(error as Error).message}`, { cause: error });
+  }
+  const bandwidth = (await measureBandwidth(engine)) || (config.copyBandwidth ?? 0);
+  log.info({ points: profile.points.length, bandwidthBytesPerS: bandwidth }, 'profiled');
+
+  setPhase(Phase.PLANNING);
+  const pattern = config.layerSelection === 'strided' ? 'every-nth' : 'nested';
+  const latency = latencyModel(desc, layerProfile, { stagingSlots: 2, pattern });
+  const hardware = hardwareFrom(engine, profile, bandwidth > 0 ? bandwidth : 1);
+  let plan: IntervalPlan | undefined;
+  try {
+    plan = planIntervalRange({
+      model: desc,
+      hardware,
+      profile: layerProfile,
+      slo: { ttftMs: config.sloTtftMs, tpotMs: config.sloTpotMs },
+      workload: {
+        batchSizes: [...new Set([1, Math.max(1, config.maxNumSeqs >> 2), config.maxNumSeqs])],
+        contextLengths: [...new Set([Math.max(1, maxModelLen >> 2), maxModelLen])],
+        prefillChunkTokens: Math.min(config.maxNumBatchedTokens, maxModelLen),
+      },
+      options: {
+        gpuMemoryUtilization: 1 - SCRATCH_HEADROOM,
+        stagingSlots: 2,
+        maxBatchTokens: config.maxNumBatchedTokens,
+        pattern,
+        bandwidthBytesPerS: {
+          min: hardware.hostLink.minBytesPerS,
+          max: hardware.hostLink.maxBytesPerS,
+        },
+      },
+    });
+    log.info(
+      {
+        intervalMin: plan.intervalMin,
+        intervalMax: plan.intervalMax,
+        hostMemoryBytes: plan.hostMemoryBytes,
+      },
+      'planned',
+    );
+  } catch (error) {
+    if (!(error instanceof PlannerError)) throw error;
+    log.warn(
+      { err: error },
+      'the planner found no range for the whole envelope; allowing every interval',
+    );
+  }
+  const fixed = fixedIntervalOf(config.policy, L);
+  let rangeMin = config.intervalMin ?? plan?.intervalMin ?? 1;
+  let rangeMax = config.intervalMax ?? plan?.intervalMax ?? 0;
+  if (rangeMin > L) rangeMin = L;
+  if (rangeMax > L) rangeMax = L;
+  if (config.intervalMin !== undefined && config.intervalMax === undefined)
+    rangeMax = plan?.intervalMax ?? 0;
+  // Host memory holds the most offloading set the policy may use.
+  const hostInterval = fixed ?? rangeMin;
+  const hostSet = family.setsByInterval[hostInterval] ?? new Int32Array(0);
+  try {
+    await runtime.setHostSet(Array.from(hostSet));
+  } catch (error) {
+    throw new StartupError(
+      `host pool cannot hold the ${hostSet.length} layers offloaded at interval ${hostInterval}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+
+  // KV capacity at every interval, from the runtime's own accounting.
+  const pool = runtime.poolStats();
+  const headroom = pool.budgetBytes * SCRATCH_HEADROOM;
+  const capacityBlocks: number[] = [];
+  for (let n = 0; n <= L; n++) {
+    const free = await runtime.kvBytesFreeFor(Array.from(family.setsByInterval[n] ?? []));
+    capacityBlocks.push(
+      Math.max(0, Math.floor((free + pool.kvBytes - headroom) / info.kvBlockBytes)),
+    );
+  }
+  const adapter = new EngineAdapter(runtime, model, {
+    family,
+    hostInterval,
+    basePacingBytesPerS: config.copyBandwidth ?? Infinity,
+    kvCapacityBlocks: capacityBlocks,
+    layerBytes: info.layerBytes,
+    hostLimitBytes: config.hostMemory ?? Infinity,
+    maxModelLen,
+    scratchHeadroom: SCRATCH_HEADROOM,
+    log: log.child({ component: 'engine-adapter' }),
+  });
+  await adapter.rebalance();
+
+  const policy = createPolicy(
+    config.policy,
+    {
+      latency,
+      kvCapacityAt: (n) => (capacityBlocks[n] ?? 0) * info.blockSize,
+      slo: { ttftMs: config.sloTtftMs, tpotMs: config.sloTpotMs },
+      blockSize: info.blockSize,
+      fallbackBandwidthBytesPerS: bandwidth > 0 ? bandwidth : 1e9,
+    },
+    { min: rangeMin, max: rangeMax },
+  );
+  const hostBytesFor = (n: number): number =>
+    (family.setsByInterval[n]?.length ?? 0) * info.layerBytes;
+  const initialPlan: PlanWire = {
+    schemaVersion: WIRE_SCHEMA_VERSION,
+    generation: 0,
+    interval: { min: intervalToWire(rangeMin), max: intervalToWire(rangeMax) },
+    hostMemoryBytes: Math.max(config.hostMemory ?? 0, hostBytesFor(hostInterval)),
+    bandwidthBudgetBytesPerSecond: null,
+    layerSelection: config.layerSelection,
+    basis:
+      plan === undefined
+        ? 'start-up: every interval (planner found no range)'
+        : `start-up profile (${profile.points.length} shapes) and planner`,
+    issuedAt: new Date().toISOString(),
+  };
+  const planTarget: PlanTarget = {
+    numLayers: L,
+    hostBytesFor,
+    setRange: (min, max) => {
+      policy.setRange(min, max);
+    },
+    setHostInterval: (n) => {
+      adapter.setHostInterval(fixed ?? n);
+    },
+    setBandwidthBudget: (b) => {
+      adapter.setBandwidthBudget(b);
+    },
+  };
+  const text = await TextAdapter.fromDir(resolve(config.model), info);
+  return {
+    engine,
+    adapter,
+    text,
+    policy,
+    latency,
+    profile,
+    plan,
+    initialPlan,
+    planTarget,
+    hardware: { backend: engine.backend, deviceName: engine.deviceName, pciBusId: null },
+    bandwidthBytesPerS: bandwidth,
+    maxModelLen,
+  };
+}
+
+/** The production loader of `selectn serve`. */
+export function productionLoader(config: ServeConfig, logger: Logger): Loader {
+  return async (metrics: ServerMetrics, setPhase: (phase: Phase) => void) => {
+    const setup = await setUpEngine(config, logger, setPhase);
+    const serving: Serving = createServing({
+      config: { ...config, maxModelLen: setup.maxModelLen },
+      engine: setup.adapter,
+      text: setup.text,
+      policy: setup.policy,
+      planTarget: setup.planTarget,
+      initialPlan: setup.initialPlan,
+      modelName: setup.engine.description.name,
+      modelInfo: {
+        numLayers: setup.engine.model.info.layers,
+        layerBytes: setup.engine.model.info.layerBytes,
+        dtype: DTYPE_NAMES[setup.engine.description.dtypeBytes],
+      },
+      clock: monotonicClock,
+      logger,
+      metrics,
+    });
+    return {
+      serving,
+      hardware: setup.hardware,
+      close: () => {
+        void setup.adapter.close();
+      },
+    };
+  };
+}
