@@ -31,19 +31,20 @@ const [work, out, context] = process.argv.slice(2);
 if (!work || !out || !context) throw new Error('usage: report.ts WORK_DIR OUT_JSON CONTEXT_JSON');
 const read = (f: string): unknown => JSON.parse(readFileSync(join(work, f), 'utf8'));
 const base = read('engine-n0.json') as EngineRun;
+const offloadBase = read('offload-n0.json') as EngineRun;
 const torch = read('torch.json') as TorchRun;
 const runs = readdirSync(work)
-  .filter((f) => /^engine-n[1-9]\d*\.json$/.test(f))
+  .filter((f) => /^offload-n[1-9]\d*\.json$/.test(f))
   .map((f) => read(f) as EngineRun)
   .sort((a, b) => a.interval - b.interval);
 const round = (x: number, d = 3) => Number(x.toFixed(d));
-const outsideMs = base.meanWallMs - base.layerComputeMs.reduce((s, x) => s + x, 0);
+const outsideMs = offloadBase.meanWallMs - offloadBase.layerComputeMs.reduce((s, x) => s + x, 0);
 const offload = runs.map((r) => {
   const offloaded = Array.from({ length: r.layers }, (_, i) => i).filter(
     (i) => (i + 1) % r.interval === 0,
   );
   const p = predictIteration({
-    computeMs: base.layerComputeMs,
+    computeMs: offloadBase.layerComputeMs,
     numLayers: r.layers,
     offloaded,
     copyMs: (r.layerBytes / (r.bandwidthGbps * 1e9)) * 1e3,
@@ -89,6 +90,8 @@ const result = {
   },
   decodeRatioVsTorch: round(base.decodeTokensPerSecond / torch.decodeTokensPerSecond),
   prefillRatioVsTorch: round(base.prefillTokensPerSecond / torch.prefillTokensPerSecond),
+  offloadThreads: 1,
+  offloadBaselineStepMs: round(offloadBase.meanWallMs),
   offload,
 };
 writeFileSync(out, JSON.stringify(result, null, 2) + '\n');

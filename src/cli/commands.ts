@@ -8,6 +8,7 @@ import { registerPlan } from './plan.ts';
 import { registerSimulate } from './simulate.ts';
 import { registerServe } from './serve.ts';
 import { registerProfile } from './profile.ts';
+import { registerDemo } from './demo.ts';
 
 type Register = (program: Command) => void;
 
@@ -22,6 +23,11 @@ const commands: Register[] = [
   registerProfile,
 ];
 
-export function registerCommands(program: Command): void {
+/** Registers every subcommand; `runCommand` lets composite commands (demo) run others. */
+export function registerCommands(
+  program: Command,
+  runCommand: (argv: readonly string[]) => Promise<void>,
+): void {
   for (const register of commands) register(program);
+  registerDemo(program, runCommand);
 }

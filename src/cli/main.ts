@@ -9,7 +9,9 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  registerCommands(program);
+  registerCommands(program, async (argv) => {
+    await buildProgram().parseAsync([...argv], { from: 'user' });
+  });
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -537,7 +537,7 @@ class RunnerPod {
         name,
         namespace,
         gracePeriodSeconds: 0,
-        body: { preconditions: { uid: this.uid } },
+        body: { gracePeriodSeconds: 0, preconditions: { uid: this.uid } },
       })
       .then(() => {
         this.log.info('pod deleted after its processes stopped');
@@ -700,7 +700,7 @@ export class PodRunner {
         name,
         namespace,
         gracePeriodSeconds: 0,
-        body: { preconditions: { uid } },
+        body: { gracePeriodSeconds: 0, preconditions: { uid } },
       })
       .catch(() => undefined);
   }

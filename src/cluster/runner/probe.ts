@@ -46,10 +46,8 @@ function httpProbe(
       (res) => {
         res.resume();
         const status = res.statusCode ?? 0;
-        resolve({
-          ok: status >= 200 && status < 400,
-          message: `HTTP probe failed with statuscode: ${status}`,
-        });
+        const ok = status >= 200 && status < 400;
+        resolve({ ok, message: ok ? `HTTP ${status}` : `HTTP probe failed with statuscode: ${status}` });
       },
     );
     req.on('timeout', () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
