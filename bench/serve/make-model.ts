@@ -63,7 +63,7 @@ for (const [name, shape] of tensors) {
   const n = shape.reduce((a, b) => a * b, 1);
   const data = new Float32Array(n);
   const norm = name.endsWith('norm.weight');
-  for (let k = 0; k < n; k++) data[k] = norm ? 1 : (rand() * 2 - 1) * 0.05;
+  for (let k = 0; k < n; k++) data[k] = norm ? 1 : (rand.next() * 2 - 1) * 0.05;
   writeSync(fd, Buffer.from(data.buffer));
 }
 closeSync(fd);

@@ -133,7 +133,27 @@ export function toStructural(node: SchemaNode, path = '', requireDescriptions = 
     if (!isRecord(items)) throw new SchemaConversionError(path, 'array without items schema');
     out['items'] = toStructural(items, `${path}[*]`, false);
   }
+  if (out['type'] === 'object' && isRecord(out['default'])) {
+    out['default'] = completeDefault(out, out['default']);
+  }
   checkDescription(out, path, requireDescriptions);
+  return out;
+}
+
+/**
+ * The API server validates a default against the node's own rules (CEL included) without
+ * applying the children's defaults first, so an object default must spell them out.
+ */
+function completeDefault(node: SchemaNode, value: SchemaNode): SchemaNode {
+  const out: SchemaNode = { ...value };
+  const props = node['properties'];
+  if (!isRecord(props)) return out;
+  for (const [name, child] of Object.entries(props)) {
+    if (!isRecord(child)) continue;
+    if (out[name] === undefined && child['default'] !== undefined) out[name] = child['default'];
+    const v = out[name];
+    if (isRecord(v) && child['type'] === 'object') out[name] = completeDefault(child, v);
+  }
   return out;
 }
 

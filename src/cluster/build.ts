@@ -3,7 +3,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { COMPONENTS, type ComponentName, type ComponentSpec } from './versions.ts';
 import { binRoot, goModulesDir } from './paths.ts';
 import { acquireFileLock } from './lock.ts';
@@ -120,16 +119,21 @@ export async function ensureBinaries(options: BuildOptions = {}): Promise<Binary
   if (todo().length === 0) return binaryPaths(env);
 
   mkdirSync(binRoot(env), { recursive: true });
-  const release = await acquireFileLock(join(binRoot(env), 'build.lock'), {
-    onWait: (holder) => {
-      report({ line: `waiting for another build (pid ${holder}) to finish` });
-    },
-  });
-  try {
-    const missing = todo();
-    const total = missing.length;
-    for (const [index, spec] of missing.entries()) {
-      const step = `[${index + 1}/${total}] ${spec.name} ${spec.version}`;
+  const missing = todo();
+  const total = missing.length;
+  for (const [index, spec] of missing.entries()) {
+    const step = `[${index + 1}/${total}] ${spec.name} ${spec.version}`;
+    // One lock per binary: a builder waits only for what it needs, then finds it built.
+    const release = await acquireFileLock(join(binRoot(env), `${spec.name}-${spec.version}.lock`), {
+      onWait: (holder) => {
+        report({ line: `${step}: waiting for another build (pid ${holder})` });
+      },
+    });
+    try {
+      if (existsSync(binaryPath(spec, env))) {
+        report({ line: `${step}: built by another process` });
+        continue;
+      }
       report({ line: `${step}: building from ${spec.pkg} (go build -p=${jobs})` });
       const dir = binaryDir(spec, env);
       mkdirSync(dir, { recursive: true });
@@ -141,21 +145,20 @@ export async function ensureBinaries(options: BuildOptions = {}): Promise<Binary
       }, 60_000);
       try {
         await goBuild(spec, tmp, jobs, env);
+        renameSync(tmp, binaryPath(spec, env));
       } finally {
         clearInterval(ticker);
-        rmSync(tmp + '.tmp', { force: true });
+        rmSync(tmp, { force: true });
       }
-      renameSync(tmp, binaryPath(spec, env));
       const seconds = (performance.now() - started) / 1000;
       appendBuildRecord(
         { name: spec.name, version: spec.version, seconds, builtAt: new Date().toISOString() },
         env,
       );
       report({ line: `${step}: built in ${seconds.toFixed(1)}s` });
+    } finally {
+      release();
     }
-  } finally {
-    release();
   }
-  await sleep(0);
   return binaryPaths(env);
 }

@@ -33,6 +33,16 @@ import {
 
 export const DEFAULT_CLUSTER_NAME = 'default';
 
+/** What `up` needs (helm is built by `selectn cluster build` / npm test, not by `up`). */
+const CLUSTER_BINARIES = [
+  'etcd',
+  'kube-apiserver',
+  'kube-controller-manager',
+  'kube-scheduler',
+  'kubectl',
+  'kwok',
+] as const;
+
 export const RunnerSettingsSchema = z.object({
   backoffBaseMs: z.number().int().min(10).describe('first restart back-off (kubelet: 10 s)'),
   backoffMaxMs: z.number().int().min(10).describe('back-off cap (kubelet: 300 s)'),
@@ -520,6 +530,7 @@ export async function clusterUp(options: UpOptions = {}): Promise<ClusterInfo> {
   const paths = clusterPaths(name, env);
   const bins = await ensureBinaries({
     env,
+    only: CLUSTER_BINARIES,
     onProgress: (p) => {
       report(`build ${p.line}`);
     },

@@ -183,6 +183,34 @@ export async function loadEngine(config: ServeConfig, log: Logger): Promise<Load
   };
 }
 
+/**
+ * Runs the largest iteration the scheduler may build (the full token budget over the most
+ * sequences), so that activation scratch has grown before KV blocks are reserved. Profiling does
+ * this on its own; a profile read from a file does not.
+ */
+async function warmScratch(
+  engine: LoadedEngine,
+  config: ServeConfig,
+  maxModelLen: number,
+): Promise<void> {
+  const { runtime, model } = engine;
+  const seqs = Math.max(1, Math.min(config.maxNumSeqs, config.maxNumBatchedTokens));
+  const per = Math.max(1, Math.min(Math.floor(config.maxNumBatchedTokens / seqs), maxModelLen));
+  const perBlocks = model.blocksFor(per);
+  const blocks = await runtime.kvAlloc(perBlocks * seqs);
+  try {
+    await model.step(
+      Array.from({ length: seqs }, (_, s) => ({
+        tokens: new Int32Array(per).fill(1),
+        nPast: 0,
+        blockIds: Uint32Array.from(blocks.slice(s * perBlocks, (s + 1) * perBlocks)),
+      })),
+    );
+  } finally {
+    await runtime.kvFree(blocks);
+  }
+}
+
 /** Copy bandwidth measured over runs of the copy path with the smallest offload set. */
 async function measureBandwidth(engine: LoadedEngine): Promise<number> {
   const { runtime, family } = engine;
@@ -328,6 +356,7 @@ async function finishSetup(
   } catch (error) {
     throw new StartupError(`profile: ${(error as Error).message}`, { cause: error });
   }
+  if (config.profileFile !== undefined) await warmScratch(engine, config, maxModelLen);
   const bandwidth = (await measureBandwidth(engine)) || (config.copyBandwidth ?? 0);
   log.info({ points: profile.points.length, bandwidthBytesPerS: bandwidth }, 'profiled');
 
@@ -380,6 +409,10 @@ async function finishSetup(
   if (rangeMax > L) rangeMax = L;
   if (config.intervalMin !== undefined && config.intervalMax === undefined)
     rangeMax = plan?.intervalMax ?? 0;
+  if (fixed !== undefined) {
+    rangeMin = fixed;
+    rangeMax = fixed;
+  }
   // Host memory holds the most offloading set the policy may use.
   const hostInterval = fixed ?? rangeMin;
   const hostSet = family.setsByInterval[hostInterval] ?? new Int32Array(0);

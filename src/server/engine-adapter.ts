@@ -9,7 +9,7 @@
 import type { Logger } from '../log/logger.ts';
 import type { OffloadFamily } from '../planner/index.ts';
 import { logitsRow, sample, type Model, type SeqStep } from '../runtime/engine.ts';
-import type { OffloadRuntime } from '../runtime/index.ts';
+import { RuntimeError, RuntimeErrorCode, type OffloadRuntime } from '../runtime/index.ts';
 import type {
   EnginePort,
   ExecuteBatch,
@@ -156,7 +156,20 @@ export class EngineAdapter implements EnginePort {
       nPast: s.startPosition,
       blockIds: Uint32Array.from(s.blockTable),
     }));
-    const result = await this.model.step(steps);
+    let result;
+    try {
+      result = await this.model.step(steps);
+    } catch (error) {
+      // Activation scratch grows on demand and may find the pool full of reserved KV blocks:
+      // give the spare blocks back and run the step once more.
+      if (!isNoRoom(error) || this.kv.spare.length === 0) throw error;
+      this.opts.log.info(
+        { spare: this.kv.spare.length },
+        'step needed device room; returning spare KV',
+      );
+      await this.runtime.kvFree(this.kv.spare.splice(0));
+      result = await this.model.step(steps);
+    }
     const vocab = this.model.info.vocabSize;
     const sampled: SampledToken[] = [];
     batch.seqs.forEach((s, i) => {
@@ -183,8 +196,6 @@ export class EngineAdapter implements EnginePort {
       if (this.bandwidths.length > BANDWIDTH_WINDOW) this.bandwidths.shift();
       this.bandwidthEwma = t.bandwidthEwma > 0 ? t.bandwidthEwma : t.bandwidthBytesPerS;
     }
-    await this.applyPendingHostSet();
-    await this.rebalance();
     return {
       sampled,
       interval: t.interval,
@@ -193,6 +204,13 @@ export class EngineAdapter implements EnginePort {
       bytesCopied: t.bytesCopied,
       copyBandwidthBytesPerS: t.bytesCopied > 0 ? t.bandwidthBytesPerS : 0,
     };
+  }
+
+  /** Between iterations: adopt a finished switch, resize the host set, top up or give back KV. */
+  async refresh(): Promise<void> {
+    if (this.runtime.switchState().pending) await this.runtime.switchPoll();
+    await this.applyPendingHostSet();
+    await this.rebalance();
   }
 
   /** Requests the offload set of interval n (a raise completes in the background). */
@@ -295,6 +313,12 @@ export class EngineAdapter implements EnginePort {
     await this.model.close();
     await this.runtime.close();
   }
+}
+
+/** "No device room" from the runtime (the engine may report it under another code). */
+function isNoRoom(error: unknown): boolean {
+  if (error instanceof RuntimeError && error.code === RuntimeErrorCode.NoDeviceRoom) return true;
+  return error instanceof Error && error.message.includes(RuntimeErrorCode.NoDeviceRoom);
 }
 
 function isSubset(a: Int32Array, b: Int32Array): boolean {

@@ -12,6 +12,9 @@ import {
   type SchedRequest,
 } from './scheduler/request.ts';
 
+/** How soon an idle loop with waiting requests looks again, milliseconds. */
+const RETRY_IDLE_MS = 5;
+
 export interface RequestSink {
   /** Every output of the request; exactly one, the last, carries finishReason. */
   onOutput(output: RequestOutput): void;
@@ -142,20 +145,32 @@ export class EngineLoop {
   private async loop(): Promise<void> {
     while (this.active) {
       this.applyBetween();
-      const output = this.scheduler.hasUnfinished()
-        ? this.scheduler.schedule(this.engine.status())
-        : null;
+      const pending = this.scheduler.hasUnfinished();
+      if (pending && this.engine.refresh) await this.refreshEngine();
+      const output = pending ? this.scheduler.schedule(this.engine.status()) : null;
       this.deliverFinished(new Set());
       if (output === null) {
         if (!this.isActive()) break;
+        // Nothing could run: sleep until a request or abort arrives, or, while requests wait
+        // on the engine (KV room a background switch holds), look again shortly.
         await new Promise<void>((resolve) => {
           this.wake = resolve;
+          if (pending) setTimeout(resolve, RETRY_IDLE_MS);
         });
+        this.wake = undefined;
         continue;
       }
       await this.step(output);
       // Let the HTTP side run between iterations even when the engine answered at once.
       await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private async refreshEngine(): Promise<void> {
+    try {
+      await this.engine.refresh?.();
+    } catch (error) {
+      this.log.error({ err: error }, 'engine refresh between iterations failed');
     }
   }
 

@@ -115,6 +115,11 @@ export interface EnginePort {
   readonly kv: KvPoolPort;
   /** Longest sequence (prompt + output) the engine can hold. */
   readonly maxModelLen: number;
+  /**
+   * Between iterations, before scheduling: settle what the runtime does in the background
+   * (adopt a finished interval switch, top up or give back reserved KV blocks). Optional.
+   */
+  refresh?(): Promise<void>;
   /** Runs one iteration. Long work runs off the event loop. */
   execute(batch: ExecuteBatch): Promise<ExecuteResult>;
   status(): RuntimeStatus;

@@ -88,7 +88,14 @@ export function createPolicy(
       slo = next;
     },
     chooseInterval(shape: BatchShape, status: RuntimeStatus): IntervalChoice {
-      const choice = chooser.choose(shape, bandwidthOf(status), slo.tpotMs, kvTokensInUse(status));
+      // The least offloading that holds the KV cache in use and meets the target (the
+      // simulator's Select-N rule): memory is freed only when admission decided it pays.
+      const choice = chooser.chooseHolding(
+        shape,
+        bandwidthOf(status),
+        slo.tpotMs,
+        kvTokensInUse(status),
+      );
       return { interval: choice.interval, predictedMs: choice.predictedMs };
     },
     admit(query: AdmissionQuery, status: RuntimeStatus): AdmissionDecision {
@@ -98,8 +105,16 @@ export function createPolicy(
         newTokens: query.running.newTokens + chunk,
         contextTokens: query.running.contextTokens + chunk,
       };
-      const needed = kvTokensInUse(status) + query.candidateTokens + 1;
-      const decision = chooser.admit(shape, bandwidthOf(status), slo.tpotMs, needed);
+      const inUse = kvTokensInUse(status);
+      const needed = inUse + query.candidateTokens + 1;
+      const decision = chooser.admitOffloading(
+        shape,
+        needed,
+        query.running,
+        inUse,
+        bandwidthOf(status),
+        slo.tpotMs,
+      );
       if (!decision.admit) {
         return {
           admit: false,

@@ -323,3 +323,30 @@ describe('runner pod status', () => {
     );
   });
 });
+
+describe('test harness waitFor', () => {
+  it('returns the first truthy value', async () => {
+    let n = 0;
+    await expect(
+      waitFor('n to reach 3', () => (++n >= 3 ? n : undefined), { intervalMs: 1 }),
+    ).resolves.toBe(3);
+  });
+
+  it('fails with what it waited for, the last state and where the logs are', async () => {
+    await expect(
+      waitFor('the impossible', () => false, {
+        timeoutMs: 30,
+        intervalMs: 5,
+        describe: () => 'state: stuck',
+      }),
+    ).rejects.toThrow(
+      /timed out after 30 ms waiting for the impossible; state: stuck; component logs: .*logs; pod process logs: .*pods/,
+    );
+    await expect(
+      waitFor('a throwing check', () => Promise.reject(new Error('boom')), {
+        timeoutMs: 20,
+        intervalMs: 5,
+      }),
+    ).rejects.toThrow('last error: boom');
+  });
+});

@@ -91,6 +91,7 @@ describe('EngineAdapter on the real runtime', () => {
       promptTokenIds: prompt,
     });
     const output: number[] = [];
+    await adapter.refresh();
     let result = await adapter.execute({ interval: 1, seqs: [work(prompt, 0, output)] });
     expect(result.sampled).toHaveLength(1);
     expect(result.interval).toBe(1);
@@ -101,6 +102,7 @@ describe('EngineAdapter on the real runtime', () => {
     for (let k = 0; k < 40 && adapter.status().interval !== 0; k++) {
       const token = result.sampled[0]?.tokenId ?? 0;
       output.push(token);
+      await adapter.refresh();
       result = await adapter.execute({
         interval: 0,
         seqs: [work([token], prompt.length + output.length - 1, output)],

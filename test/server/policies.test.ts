@@ -48,7 +48,7 @@ function status(bandwidth: number, kvBlocksUsed = 0): RuntimeStatus {
 const deps = { latency, kvCapacityAt, slo, blockSize: 16, fallbackBandwidthBytesPerS: 12e9 };
 
 describe('serving policies', () => {
-  it('select-n picks exactly the planner chooser interval for every batch and bandwidth (property)', () => {
+  it('select-n picks exactly the planner chooser interval (least offloading holding the KV) for every batch and bandwidth (property)', () => {
     const policy = createPolicy('select-n', deps, { min: 1, max: 0 });
     const chooser = intervalChooser(latency, { intervalMin: 1, intervalMax: 0 }, kvCapacityAt);
     fc.assert(
@@ -59,7 +59,7 @@ describe('serving policies', () => {
         (seqs, context, bw) => {
           const shape = { sequences: seqs, newTokens: seqs, contextTokens: seqs * context };
           const got = policy.chooseInterval(shape, status(bw));
-          const want = chooser.choose(shape, bw, slo.tpotMs, 0);
+          const want = chooser.chooseHolding(shape, bw, slo.tpotMs, 0);
           expect(got.interval).toBe(want.interval);
           if (want.meetsTarget) expect(got.predictedMs).toBeLessThanOrEqual(slo.tpotMs);
         },
@@ -68,13 +68,20 @@ describe('serving policies', () => {
     );
   });
 
-  it('select-n offloads less when the copy bandwidth drops', () => {
+  it('select-n offloads only to hold the KV cache, and no more when the copy bandwidth drops', () => {
     const policy = createPolicy('select-n', deps, { min: 1, max: 0 });
     const shape = { sequences: 16, newTokens: 16, contextTokens: 16 * 512 };
-    const fast = policy.chooseInterval(shape, status(24e9)).interval;
-    const slow = policy.chooseInterval(shape, status(3e9)).interval;
+    // KV in use that only fits with some layers offloaded, so the policy must offload.
+    const needTokens = kvCapacityAt(0) + 16 * 64;
+    const used = Math.ceil(needTokens / 16);
     const order = (n: number) => (n === 0 ? Infinity : n);
-    expect(order(slow)).toBeGreaterThan(order(fast));
+    const fast = policy.chooseInterval(shape, status(24e9, used)).interval;
+    expect(order(fast)).toBeLessThan(Infinity);
+    expect(kvCapacityAt(fast)).toBeGreaterThanOrEqual(needTokens);
+    const slow = policy.chooseInterval(shape, status(3e9, used)).interval;
+    expect(order(slow)).toBeGreaterThanOrEqual(order(fast));
+    // Without KV pressure nothing is offloaded at all.
+    expect(policy.chooseInterval(shape, status(24e9)).interval).toBe(0);
   });
 
   it('fixed policies keep their N whatever the batch, bandwidth or plan range', () => {

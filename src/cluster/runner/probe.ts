@@ -47,7 +47,10 @@ function httpProbe(
         res.resume();
         const status = res.statusCode ?? 0;
         const ok = status >= 200 && status < 400;
-        resolve({ ok, message: ok ? `HTTP ${status}` : `HTTP probe failed with statuscode: ${status}` });
+        resolve({
+          ok,
+          message: ok ? `HTTP ${status}` : `HTTP probe failed with statuscode: ${status}`,
+        });
       },
     );
     req.on('timeout', () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
