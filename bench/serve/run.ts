@@ -47,8 +47,8 @@ const { values } = parseArgs({
 const HBM_OVER_PCIE = 1555 / 20;
 const WEIGHTS_OVER_DEVICE = 26 / 40;
 const durationS = Number(values.duration);
-const BASE_RATE = 1;
-const BURST_RATE = 3;
+const BASE_RATE = 0.5;
+const BURST_RATE = 2;
 const log = createLogger({ level: 'warn', name: 'bench-serve' });
 
 const base = {
@@ -109,11 +109,11 @@ const rateAt = (t: number): number =>
 for (let t = 0; t < durationS;) {
   t += rand.exponential(1 / rateAt(t));
   if (t >= durationS) break;
-  const len = 16 + Math.floor(rand.next() * 48);
+  const len = 32 + Math.floor(rand.next() * 64);
   trace.push({
     atMs: t * 1000,
     prompt: Array.from({ length: len }, () => 3 + Math.floor(rand.next() * 500)),
-    maxTokens: 32 + Math.floor(rand.next() * 64),
+    maxTokens: 96 + Math.floor(rand.next() * 64),
   });
 }
 
@@ -159,6 +159,10 @@ async function runPolicy(policy: string): Promise<Record<string, unknown>> {
     clock: monotonicClock,
     logger: log,
   });
+  const kvTokens = (n: number): number => setup.adapter.capacityAt(n) * 16;
+  console.log(
+    `${policy}: KV capacity ${kvTokens(0)} tokens at N=0, ${kvTokens(2)} at N=2, ${kvTokens(1)} at N=1; range ${JSON.stringify(setup.initialPlan.interval)}`,
+  );
   const intervals = new Map<number, number>();
   serving.engine.observe({
     onIteration: (r) =>
@@ -213,8 +217,19 @@ async function runPolicy(policy: string): Promise<Record<string, unknown>> {
     },
     0.5 * durationS * 1000,
   );
+  // Requests still unfinished at twice the trace's length are aborted and count as misses, so
+  // that a policy which cannot keep up ends in bounded time.
+  const cutoff = setTimeout(
+    () => {
+      trace.forEach((_, i) => {
+        serving.engine.abort(`r${i}`);
+      });
+    },
+    2 * durationS * 1000,
+  );
   await Promise.all(done);
   clearTimeout(drop);
+  clearTimeout(cutoff);
   const makespanS = (performance.now() - t0) / 1000;
   await serving.engine.stop();
   await setup.adapter.close();

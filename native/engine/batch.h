@@ -14,14 +14,20 @@ namespace sn::engine {
 // block ids from the runtime's pool. The C struct of include/selectn/engine.h.
 using SeqStep = sn_seq_step;
 
+#if defined(__CUDACC__)
+#define SN_HOST_DEVICE __host__ __device__
+#else
+#define SN_HOST_DEVICE
+#endif
+
 // KV block contents: for each layer, K then V, each [n_kv_heads][block_size][head_dim] fp32.
 struct KvGeometry {
   int32_t n_layers = 0, n_kv_heads = 0, head_dim = 0, block_size = 0;
-  size_t head_stride() const { return size_t(block_size) * size_t(head_dim); }
-  size_t kv_stride() const { return size_t(n_kv_heads) * head_stride(); }  // K -> V
-  size_t layer_stride() const { return 2 * kv_stride(); }
-  size_t block_floats() const { return size_t(n_layers) * layer_stride(); }
-  size_t block_bytes() const { return block_floats() * sizeof(float); }
+  SN_HOST_DEVICE size_t head_stride() const { return size_t(block_size) * size_t(head_dim); }
+  SN_HOST_DEVICE size_t kv_stride() const { return size_t(n_kv_heads) * head_stride(); }  // K -> V
+  SN_HOST_DEVICE size_t layer_stride() const { return 2 * kv_stride(); }
+  SN_HOST_DEVICE size_t block_floats() const { return size_t(n_layers) * layer_stride(); }
+  SN_HOST_DEVICE size_t block_bytes() const { return block_floats() * sizeof(float); }
 };
 
 // Kernel view of a step (device pointers on CUDA, host pointers on CPU).

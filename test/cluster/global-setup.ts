@@ -77,7 +77,7 @@ export async function setup(project: TestProject): Promise<() => Promise<void>> 
     const podProcesses = podPidRecords(paths.pods);
     await clusterDown({ name });
     const leftovers = [
-      ...processesMatching(paths.state).map((p) => `${p.pid} ${p.cmdline.slice(0, 200)}`),
+      ...processesMatching(`${paths.state}/`).map((p) => `${p.pid} ${p.cmdline.slice(0, 200)}`),
       ...podProcesses
         .filter((r) => recordAlive(r))
         .map((r) => `${r.pid} (pod process ${r.marker})`),
@@ -86,8 +86,8 @@ export async function setup(project: TestProject): Promise<() => Promise<void>> 
       process.stderr.write(`cluster test logs kept in ${keepLogs(name)}\n`);
     }
     for (const r of podProcesses) await stopRecord(r, 1000);
-    for (const p of processesMatching(paths.state)) {
-      await stopRecord({ pid: p.pid, marker: paths.state, startedAt: '' }, 1000);
+    for (const p of processesMatching(`${paths.state}/`)) {
+      await stopRecord({ pid: p.pid, marker: `${paths.state}/`, startedAt: '' }, 1000);
     }
     await clusterDown({ name, purge: true });
     if (leftovers.length > 0) {

@@ -25,6 +25,7 @@ import { inject } from 'vitest';
 import { binaryPaths } from '../../src/cluster/build.ts';
 import { clusterPaths, clusterUp, type ClusterInfo } from '../../src/cluster/cluster.ts';
 import { LOCAL_RUNNER_LABEL } from '../../src/cluster/labels.ts';
+import { cacheRoot } from '../../src/cluster/paths.ts';
 import type { NodeShape } from '../../src/cluster/nodes.ts';
 
 declare module 'vitest' {
@@ -117,7 +118,10 @@ export function useCluster(): Promise<TestCluster> {
 
 function logsHint(): string {
   const paths = clusterPaths(testClusterName());
-  return `component logs: ${paths.logs}; pod process logs: ${paths.pods}`;
+  return (
+    `component logs: ${paths.logs}; pod process logs: ${paths.pods} ` +
+    `(a failing run copies both to ${join(cacheRoot(), 'test-logs')}/)`
+  );
 }
 
 export interface WaitOptions {

@@ -5,7 +5,13 @@
    responses: object literals and spreads of them are what the API takes and gives. */
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1Pod,
+} from '@kubernetes/client-node';
 import {
   CLUSTER_START_TIMEOUT_MS,
   freshNamespace,
@@ -250,6 +256,37 @@ http.createServer((req, res) => res.end(JSON.stringify({
       file: '{"a":1}',
       expanded: 'mode=fast',
     });
+  });
+
+  it('applies an in-place resize of a runner pod (resize subresource) to its status', async () => {
+    const body = runnerPod({ name: 'resize', namespace: ns.name, gpus: 1 });
+    const main = body.spec?.containers[0];
+    if (!main) throw new Error('fixture has no container');
+    const resources = (cpu: string) => ({
+      requests: { cpu, memory: '1Gi', 'nvidia.com/gpu': '1' },
+      limits: { cpu, memory: '1Gi', 'nvidia.com/gpu': '1' },
+    });
+    main.resources = resources('1');
+    await cluster.core.createNamespacedPod({ namespace: ns.name, body });
+    await waitForPod(cluster, ns.name, 'resize', 'Running and Ready', isRunningAndReady);
+    await cluster.core.patchNamespacedPodResize(
+      {
+        name: 'resize',
+        namespace: ns.name,
+        body: { spec: { containers: [{ name: 'main', resources: resources('2') }] } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+    );
+    const resized = await waitForPod(
+      cluster,
+      ns.name,
+      'resize',
+      'resized to 2 CPUs in status',
+      (p) => p.status?.containerStatuses?.[0]?.resources?.limits?.['cpu'] === '2',
+    );
+    expect(resized.metadata?.generation).toBe(2);
+    expect(resized.status?.observedGeneration).toBe(2);
+    expect(resized.status?.containerStatuses?.[0]?.restartCount).toBe(0);
   });
 
   it('garbage-collects objects whose owner was deleted', async () => {

@@ -26,6 +26,7 @@ import {
   fieldValue,
 } from '../../src/cluster/runner/env.ts';
 import { IpPool, runnerSubnetOctet } from '../../src/cluster/runner/ip-pool.ts';
+import { waitFor } from './harness.ts';
 import {
   backoffMs,
   podPhase,

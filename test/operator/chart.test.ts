@@ -1,12 +1,12 @@
 // The Helm chart: least-privilege RBAC equal to what the code uses, the CRD copy, and `helm lint`
 // / `helm template` with the real helm binary once the cluster build has produced it.
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadAll } from 'js-yaml';
+import { binaryPaths } from '../../src/cluster/build.ts';
 import { CLUSTER_RULES, LEASE_RULES, type RbacRule } from '../../src/operator/rbac.ts';
 import { silentLogger } from '../../src/log/logger.ts';
 import { LeaderElector } from '../../src/operator/leader.ts';
@@ -141,9 +141,11 @@ describe('chart RBAC', () => {
   });
 });
 
-const helm = [process.env['SELECTN_HELM'], join(homedir(), '.cache/selectn/bin/helm')].find(
+const helm = [process.env['SELECTN_HELM'], binaryPaths().helm].find(
   (p) => p !== undefined && existsSync(p),
 );
+
+const KUBE = '1.36.0';
 
 describe.skipIf(helm === undefined)('helm', () => {
   const run = (args: string[]) =>
@@ -163,7 +165,15 @@ describe.skipIf(helm === undefined)('helm', () => {
   });
 
   it('renders a 2-replica leader-elected Deployment running `selectn operator`', () => {
-    const r = run(['template', 'sn', chart, '--namespace', 'selectn-system']);
+    const r = run([
+      'template',
+      'sn',
+      chart,
+      '--namespace',
+      'selectn-system',
+      '--kube-version',
+      KUBE,
+    ]);
     expect(r.status, r.stderr).toBe(0);
     const docs = loadAll(r.stdout) as {
       kind?: string;
@@ -189,9 +199,19 @@ describe.skipIf(helm === undefined)('helm', () => {
   });
 
   it('refuses values outside the schema and 2 replicas without leader election', () => {
-    expect(run(['template', 'sn', chart, '--set', 'replicaCount=0']).status).not.toBe(0);
-    expect(run(['template', 'sn', chart, '--set', 'operator.leaderElect=false']).status).not.toBe(
-      0,
-    );
+    const zero = run(['template', 'sn', chart, '--kube-version', KUBE, '--set', 'replicaCount=0']);
+    expect(zero.status).not.toBe(0);
+    expect(zero.stderr).toContain('replicaCount');
+    const single = run([
+      'template',
+      'sn',
+      chart,
+      '--kube-version',
+      KUBE,
+      '--set',
+      'operator.leaderElect=false',
+    ]);
+    expect(single.status).not.toBe(0);
+    expect(single.stderr).toContain('needs operator.leaderElect');
   });
 });

@@ -104,6 +104,10 @@ export class FakeApiServer {
   async close(): Promise<void> {
     for (const list of this.held.values()) for (const res of list) res.end();
     this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => { resolve(); }));
+    await new Promise<void>((resolve) =>
+      this.server.close(() => {
+        resolve();
+      }),
+    );
   }
 }

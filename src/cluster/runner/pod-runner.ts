@@ -677,8 +677,10 @@ export class PodRunner {
       void entry.start();
       return;
     }
+    const resized = pod.metadata?.generation !== entry.pod.metadata?.generation;
     entry.pod = { ...pod, status: pod.status };
     if (pod.metadata?.deletionTimestamp) entry.terminate();
+    else if (resized) entry.writeStatus();
   }
 
   /** The pod is gone from the API (force delete or our own final delete). */

@@ -157,8 +157,14 @@ export function podStatusJson(pod: V1Pod, view: PodView, now: Date): Record<stri
     ...(ip ? { podIP: ip, podIPs: [{ ip }] } : {}),
     startTime: view.startTime,
     qosClass: pod.status?.qosClass,
+    // The pod's generation this status reflects (in-place resizes bump it).
+    ...(pod.metadata?.generation !== undefined
+      ? { observedGeneration: pod.metadata.generation }
+      : {}),
     containerStatuses: view.containers.map((c) => ({
       name: c.name,
+      // In-place resize: the runner applies the new resources at once (no cgroups to change).
+      ...resourcesOf(pod, c.name),
       image: c.image,
       imageID: '',
       containerID: c.pid !== undefined ? `selectn-local://${c.pid}` : '',
@@ -168,6 +174,18 @@ export function podStatusJson(pod: V1Pod, view: PodView, now: Date): Record<stri
       state: stateJson(c.state),
       lastState: c.lastTerminated ? stateJson(c.lastTerminated) : {},
     })),
+  };
+}
+
+function resourcesOf(pod: V1Pod, container: string): Record<string, unknown> {
+  const spec = pod.spec?.containers.find((c) => c.name === container)?.resources;
+  if (!spec) return {};
+  const resources: Record<string, unknown> = {};
+  if (spec.requests) resources['requests'] = spec.requests;
+  if (spec.limits) resources['limits'] = spec.limits;
+  return {
+    resources,
+    ...(spec.requests ? { allocatedResources: spec.requests } : {}),
   };
 }
 
