@@ -47,8 +47,8 @@ const { values } = parseArgs({
 const HBM_OVER_PCIE = 1555 / 20;
 const WEIGHTS_OVER_DEVICE = 26 / 40;
 const durationS = Number(values.duration);
-const BASE_RATE = 0.5;
-const BURST_RATE = 2;
+const BASE_RATE = 0.25;
+const BURST_RATE = 1;
 const log = createLogger({ level: 'warn', name: 'bench-serve' });
 
 const base = {
@@ -56,7 +56,7 @@ const base = {
   device: 'cpu',
   threads: 1,
   maxNumSeqs: 32,
-  maxNumBatchedTokens: 256,
+  maxNumBatchedTokens: 32,
   maxModelLen: 512,
   logLevel: 'warn',
 };
@@ -290,8 +290,8 @@ writeFileSync(
           requests: trace.length,
           durationS,
           seed: Number(values.seed),
-          baseRate: 2,
-          burstRate: 6,
+          baseRate: BASE_RATE,
+          burstRate: BURST_RATE,
         },
       },
       policies: results,

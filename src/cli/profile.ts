@@ -31,7 +31,7 @@ export function registerProfile(program: Command): void {
   addConfigOptions(command, KEYS);
   command.requiredOption(
     '--out <file>',
-    'profile file to write (JSON, src/planner/PROFILE-FORMAT)',
+    'profile file to write (JSON, the planner format of src/planner/measured-profile.ts)',
   );
   command.option('--json', 'also print the profile on stdout');
   command.action(async (flags: Record<string, unknown>) => {

@@ -80,8 +80,13 @@ describe('ChatTemplate', () => {
 
 describe('IncrementalDetokenizer', () => {
   it('emits exactly the decoded text, never half a character', () => {
+    // U+FFFD is excluded from the input: the assertion below looks for it as the sign of a
+    // half-emitted character.
+    const text = fc
+      .string({ unit: 'grapheme', maxLength: 30 })
+      .filter((s) => !s.includes('\uFFFD'));
     fc.assert(
-      fc.property(fc.string({ unit: 'grapheme', maxLength: 30 }), (s) => {
+      fc.property(text, (s) => {
         const ids = tok.encode(s, { addSpecialTokens: false });
         const d = new IncrementalDetokenizer(tok);
         let out = '';
