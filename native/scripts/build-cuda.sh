@@ -10,6 +10,8 @@ jobs="${SELECTN_JOBS:-2}"
 gen=(); command -v ninja >/dev/null && gen=(-G Ninja)
 nice cmake -S "$here" -B "$here/build-cuda" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release \
   -DSELECTN_CUDA=ON -DSELECTN_CUDA_ROOT="$root" -DSELECTN_WERROR=ON \
+  -DCMAKE_CUDA_ARCHITECTURES="${SELECTN_CUDA_ARCHS:-80;90}" \
   -DSELECTN_ENGINE="${SELECTN_ENGINE:-ON}" >/dev/null
-nice cmake --build "$here/build-cuda" -j "$jobs" --target selectn_runtime selectn_runtime_tests selectn-bench
+nice cmake --build "$here/build-cuda" -j "$jobs" --target selectn_runtime selectn_runtime_tests selectn-bench \
+  $([[ "${SELECTN_ENGINE:-ON}" == ON ]] && echo selectn_engine_tests)
 echo "cuda build: $here/build-cuda (toolkit $root)"

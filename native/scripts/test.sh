@@ -26,3 +26,10 @@ if [[ "${SELECTN_SANITIZERS:-1}" != 0 ]]; then
   (cd "$here/build-tsan" && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
      setarch "$(uname -m)" -R ctest --output-on-failure --timeout 600 -R selectn_copy_engine_tests)
 fi
+
+# The CUDA backend (runtime and engine kernels) compiles and links here against the CUDA 13
+# wheels; without a GPU its tests skip with a message. SELECTN_CUDA_BUILD=0 skips this step.
+if [[ "${SELECTN_CUDA_BUILD:-1}" != 0 ]]; then
+  "$here/scripts/build-cuda.sh"
+  (cd "$here/build-cuda" && ctest --output-on-failure --timeout 600 -R 'selectn_(runtime|engine)_tests')
+fi
