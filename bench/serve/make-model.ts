@@ -1,7 +1,10 @@
 // Writes a Llama-architecture model folder with seeded random weights (float32), for the serving
 // benchmark: bigger than the committed fixtures so that layer copies and compute take measurable
 // time on the CPU backend. Not committed; the tokenizer is the tiny fixture's (vocabulary 512).
-//   node bench/serve/make-model.ts --out ~/.cache/selectn/bench-llama --layers 12 --hidden 256
+// Grouped-query attention (2 KV heads of 8) keeps the KV cache per byte of weights nearer a 13B
+// model's: at hidden 256 full multi-head KV would be 20x larger relative to the weights than
+// llama-13b's, so the device would hold only ~3 requests where an A100 holds ~40 (bench/README.md).
+//   node bench/serve/make-model.ts --out ~/.cache/selectn/bench-llama-kv2 --layers 12 --hidden 256 --kv-heads 2
 import { copyFileSync, mkdirSync, openSync, writeSync, closeSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,6 +17,7 @@ const { values } = parseArgs({
     hidden: { type: 'string', default: '256' },
     intermediate: { type: 'string', default: '688' },
     heads: { type: 'string', default: '8' },
+    'kv-heads': { type: 'string', default: '2' },
     seed: { type: 'string', default: '7' },
   },
 });
@@ -23,6 +27,9 @@ const L = Number(values.layers);
 const H = Number(values.hidden);
 const I = Number(values.intermediate);
 const heads = Number(values.heads);
+const kvHeads = Number(values['kv-heads']);
+if (!(kvHeads >= 1 && heads % kvHeads === 0)) throw new Error('--kv-heads: must divide --heads');
+const kvDim = (H / heads) * kvHeads;
 const V = 512;
 const fixture = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'tiny-llama');
 
@@ -32,8 +39,8 @@ for (let i = 0; i < L; i++) {
   tensors.push(
     [`${p}.input_layernorm.weight`, [H]],
     [`${p}.self_attn.q_proj.weight`, [H, H]],
-    [`${p}.self_attn.k_proj.weight`, [H, H]],
-    [`${p}.self_attn.v_proj.weight`, [H, H]],
+    [`${p}.self_attn.k_proj.weight`, [kvDim, H]],
+    [`${p}.self_attn.v_proj.weight`, [kvDim, H]],
     [`${p}.self_attn.o_proj.weight`, [H, H]],
     [`${p}.post_attention_layernorm.weight`, [H]],
     [`${p}.mlp.gate_proj.weight`, [I, H]],
@@ -77,7 +84,7 @@ writeFileSync(
       intermediate_size: I,
       num_hidden_layers: L,
       num_attention_heads: heads,
-      num_key_value_heads: heads,
+      num_key_value_heads: kvHeads,
       max_position_embeddings: 1024,
       rms_norm_eps: 1e-5,
       rope_theta: 10000,
@@ -93,4 +100,4 @@ writeFileSync(
 );
 copyFileSync(join(fixture, 'tokenizer.json'), join(out, 'tokenizer.json'));
 copyFileSync(join(fixture, 'tokenizer_config.json'), join(out, 'tokenizer_config.json'));
-console.log(`wrote ${out}: ${L} layers, ${(offset / 2 ** 20).toFixed(1)} MiB`);
+console.log(`wrote ${out}: ${L} layers, ${kvHeads} KV heads, ${(offset / 2 ** 20).toFixed(1)} MiB`);

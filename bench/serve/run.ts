@@ -1,19 +1,27 @@
 // Serving benchmark (issue 6): the real serving core (scheduler, engine loop, engine adapter,
 // native runtime, CPU backend) under each interval policy, on a seeded trace with a load burst
 // and, halfway, a drop of the paced copy bandwidth. The device pool is capped and copies are
-// paced so that the ratios of a 13B model on a 40 GB A100 over PCIe 4 hold at small scale:
+// paced so that the ratios of llama-13b (fp16) on a 40 GB A100 over PCIe 4 hold at small scale,
+// the reference figures taken from the planner's catalog and analytic profile:
 //   weights / device memory = 26 GB / 40 GB = 0.65
-//   layer copy time / layer decode time (batch 1) = HBM bandwidth / PCIe bandwidth = 1555 / 20
+//   layer copy time / layer decode time (batch 1, context 256): 0.634 GB at 24 GB/s = 26.4 ms
+//     over 0.54 ms (HBM at 80% of 1555 GB/s) = 48.6 (the HBM/PCIe peak ratio, 78, overstates it)
+//   SLO in layer copies: the planner's A100 runs use TTFT 2 s / TPOT 100 ms = 75.7 / 3.78 copies
+//   the bandwidth drop: to the catalog's PCIe 4 minimum (12 of 24 GB/s, two GPUs on one switch)
 // Requests enter the engine loop in process (the HTTP layer is tested elsewhere); time is real.
-//   node bench/serve/make-model.ts --out ~/.cache/selectn/bench-llama
-//   node bench/serve/run.ts --model ~/.cache/selectn/bench-llama --out bench/results/serve-cpu.json
+//   node bench/serve/make-model.ts --out ~/.cache/selectn/bench-llama-kv2
+//   node bench/serve/run.ts --duration 40 --seed 42
 import { readFileSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { availableParallelism, homedir, loadavg } from 'node:os';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SERVE_ENV_NAMES } from '../../src/api/index.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import {
+  analyticProfile,
+  builtinHardware,
+  builtinModel,
+  decoderLayerBytes,
   decoderLayerParams,
   nonLayerParams,
   percentile,
@@ -33,22 +41,37 @@ import { PALETTE } from '../../src/cli/plot/svg.ts';
 
 const { values } = parseArgs({
   options: {
-    model: { type: 'string', default: join(homedir(), '.cache', 'selectn', 'bench-llama') },
+    model: { type: 'string', default: join(homedir(), '.cache', 'selectn', 'bench-llama-kv2') },
     out: { type: 'string', default: 'bench/results/serve-cpu.json' },
     svg: { type: 'string', default: 'bench/results/serve-cpu.svg' },
     duration: { type: 'string', default: '30' },
     seed: { type: 'string', default: '42' },
+    'base-rate': { type: 'string', default: '0.3' },
+    'burst-rate': { type: 'string', default: '1' },
     policies: {
       type: 'string',
       default: 'select-n,fixed-n-2,fixed-n-4,fixed-n-6,no-offload,full-streaming',
     },
   },
 });
-const HBM_OVER_PCIE = 1555 / 20;
+// The reference: llama-13b on an A100 40 GB over PCIe 4, as the planner models it.
+const refModel = builtinModel('llama-13b');
+const refHardware = builtinHardware('a100-40gb');
+const refCopyMs = (decoderLayerBytes(refModel) / refHardware.hostLink.maxBytesPerS) * 1000;
+const refLayerMs = new Float64Array(refModel.numLayers);
+analyticProfile(refModel, refHardware).fillLayerComputeMs(
+  { sequences: 1, newTokens: 1, contextTokens: 256 },
+  refLayerMs,
+);
+const COPY_OVER_DECODE = refCopyMs / (refLayerMs[0] ?? 1);
+const REF_SLO = { ttftMs: 2000, tpotMs: 100 };
+const DROP = refHardware.hostLink.minBytesPerS / refHardware.hostLink.maxBytesPerS;
 const WEIGHTS_OVER_DEVICE = 26 / 40;
 const durationS = Number(values.duration);
-const BASE_RATE = 0.25;
-const BURST_RATE = 1;
+const BASE_RATE = Number(values['base-rate']);
+const BURST_RATE = Number(values['burst-rate']);
+if (!(BASE_RATE > 0 && BURST_RATE > 0)) throw new Error('--base-rate, --burst-rate: must be > 0');
+const loadBefore = loadavg();
 const log = createLogger({ level: 'warn', name: 'bench-serve' });
 
 const base = {
@@ -71,7 +94,12 @@ const configOf = (extra: Record<string, unknown>): ServeConfig =>
 const desc = await readModelDescription(values.model, 'bench-llama');
 const weights = (desc.numLayers * decoderLayerParams(desc) + nonLayerParams(desc)) * 4;
 const layerBytes = decoderLayerParams(desc) * 4;
-const profilePath = join(homedir(), '.cache', 'selectn', 'bench-llama-serve-profile.json');
+const profilePath = join(
+  homedir(),
+  '.cache',
+  'selectn',
+  `${basename(values.model)}-serve-profile.json`,
+);
 {
   const engine = await loadEngine(configOf({}), log);
   writeFileSync(profilePath, JSON.stringify(await profileLoaded(engine, configOf({}), log)));
@@ -79,17 +107,20 @@ const profilePath = join(homedir(), '.cache', 'selectn', 'bench-llama-serve-prof
   await engine.runtime.close();
 }
 const profile = validateProfileFile(JSON.parse(readFileSync(profilePath, 'utf8')) as unknown);
+// The batch-1 decode point nearest the reference's context of 256 tokens.
 const b1 = profile.points
   .filter((p) => p.newTokens === 1)
-  .sort((a, b) => a.contextTokens - b.contextTokens)[0];
+  .sort((a, b) => Math.abs(a.contextTokens - 256) - Math.abs(b.contextTokens - 256))[0];
 const layerDecodeMs = (b1?.layerMs ?? []).reduce((a, b) => a + b, 0) / desc.numLayers;
 const decodeMs = layerDecodeMs * desc.numLayers + (b1?.outsideLayersMs ?? 0);
-const pacing = Math.round(layerBytes / (layerDecodeMs / 1000) / HBM_OVER_PCIE);
+const pacing = Math.round(layerBytes / (layerDecodeMs / 1000) / COPY_OVER_DECODE);
 const deviceMemory = Math.round(weights / WEIGHTS_OVER_DEVICE);
 const copyMs = (layerBytes / pacing) * 1000;
-// TPOT target: four layer copies at the nominal bandwidth (a 13B layer over PCIe 4 takes ~32 ms;
-// decode SLOs of 100-150 ms are typical); TTFT target: ten of those.
-const slo = { ttftMs: Math.round(40 * copyMs), tpotMs: Math.round(4 * copyMs) };
+// The reference SLO in units of one layer copy.
+const slo = {
+  ttftMs: Math.round((REF_SLO.ttftMs / refCopyMs) * copyMs),
+  tpotMs: Math.round((REF_SLO.tpotMs / refCopyMs) * copyMs),
+};
 console.log(
   `layer ${(layerBytes / 2 ** 20).toFixed(2)} MiB, decode (batch 1) ${decodeMs.toFixed(1)} ms, layer ${layerDecodeMs.toFixed(3)} ms, ` +
     `pacing ${(pacing / 1e6).toFixed(1)} MB/s (copy ${((layerBytes / pacing) * 1000).toFixed(1)} ms/layer), ` +
@@ -164,9 +195,14 @@ async function runPolicy(policy: string): Promise<Record<string, unknown>> {
     `${policy}: KV capacity ${kvTokens(0)} tokens at N=0, ${kvTokens(2)} at N=2, ${kvTokens(1)} at N=1; range ${JSON.stringify(setup.initialPlan.interval)}`,
   );
   const intervals = new Map<number, number>();
+  let preemptions = 0;
+  let batchSum = 0;
   serving.engine.observe({
-    onIteration: (r) =>
-      intervals.set(r.result.interval, (intervals.get(r.result.interval) ?? 0) + 1),
+    onIteration: (r) => {
+      intervals.set(r.result.interval, (intervals.get(r.result.interval) ?? 0) + 1);
+      preemptions = r.preemptionsTotal;
+      batchSum += r.output.seqs.length;
+    },
   });
   const outcomes: Outcome[] = [];
   const t0 = performance.now();
@@ -213,7 +249,7 @@ async function runPolicy(policy: string): Promise<Record<string, unknown>> {
   );
   const drop = setTimeout(
     () => {
-      setup.adapter.setPacing(pacing / 3);
+      setup.adapter.setPacing(pacing * DROP);
     },
     0.5 * durationS * 1000,
   );
@@ -252,6 +288,14 @@ async function runPolicy(policy: string): Promise<Record<string, unknown>> {
     requests: outcomes.length,
     failed: outcomes.filter((o) => !o.finished).length,
     makespanS,
+    preemptions,
+    meanBatch:
+      batchSum /
+      Math.max(
+        1,
+        [...intervals.values()].reduce((a, b) => a + b, 0),
+      ),
+    kvCapacityTokens: { none: kvTokens(0), n2: kvTokens(2), n1: kvTokens(1) },
     intervalRange: setup.initialPlan.interval,
     intervalIterations: Object.fromEntries([...intervals].sort((a, b) => a[0] - b[0])),
     meanOffloadedLayers:
@@ -272,8 +316,13 @@ writeFileSync(
   `${JSON.stringify(
     {
       benchmark: 'serve-cpu',
-      command: `node bench/serve/run.ts --duration ${durationS} --seed ${values.seed}`,
+      command: `node bench/serve/run.ts --duration ${durationS} --seed ${values.seed} --base-rate ${BASE_RATE} --burst-rate ${BURST_RATE}`,
       createdAt: new Date().toISOString(),
+      machine: {
+        cpus: availableParallelism(),
+        loadAverageBefore: loadBefore.map((v) => Number(v.toFixed(2))),
+        loadAverageAfter: loadavg().map((v) => Number(v.toFixed(2))),
+      },
       setup: {
         model: {
           layers: desc.numLayers,
@@ -283,8 +332,15 @@ writeFileSync(
         },
         deviceMemoryBytes: deviceMemory,
         pacingBytesPerS: pacing,
-        pacingAfterDropBytesPerS: Math.round(pacing / 3),
-        ratios: { weightsOverDevice: WEIGHTS_OVER_DEVICE, layerCopyOverDecode: HBM_OVER_PCIE },
+        pacingAfterDropBytesPerS: Math.round(pacing * DROP),
+        batch1DecodeMs: decodeMs,
+        layerCopyMs: copyMs,
+        ratios: {
+          weightsOverDevice: WEIGHTS_OVER_DEVICE,
+          layerCopyOverLayerDecode: Number(COPY_OVER_DECODE.toFixed(2)),
+          bandwidthAfterDrop: DROP,
+          reference: 'llama-13b fp16 on a100-40gb, PCIe 4 (planner catalog, analytic profile)',
+        },
         slo,
         trace: {
           requests: trace.length,

@@ -252,7 +252,7 @@ export const GpuSchema = z
       .max(253)
       .optional()
       .describe(
-        "GPU product in the planner's hardware catalog (e.g. NVIDIA-H100-80GB-HBM3); also a node selector on nvidia.com/gpu.product when set.",
+        "GPU model in the planner's hardware catalog (e.g. a100-40gb, h100-80gb); pick matching nodes with template.nodeSelector (e.g. on nvidia.com/gpu.product).",
       ),
   })
   .prefault({})

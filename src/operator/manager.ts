@@ -10,7 +10,7 @@ import type { Logger } from '../log/logger.ts';
 import { errorKind, errorPolicy } from './errors.ts';
 import { EventRecorder } from './events.ts';
 import { KubeClient, paths } from './kube/client.ts';
-import { Informer, type InformerEvent } from './kube/informer.ts';
+import { Informer, withoutManagedFields, type InformerEvent } from './kube/informer.ts';
 import { keyOf, type KubeObject, type Pod, type Secret, type Service } from './kube/types.ts';
 import { DEFAULT_LEADER_TIMING, LeaderElector } from './leader.ts';
 import { OperatorMetrics } from './metrics.ts';
@@ -37,6 +37,33 @@ export interface OperatorOptions {
   planner: PlannerPort | undefined;
   log: Logger;
   clock?: Clock;
+}
+
+/** A pod as cached: what reconcile and status read (metadata, node, phase, conditions, containers). */
+export function slimPod(pod: Pod): Pod {
+  const { metadata, spec, status } = withoutManagedFields(pod);
+  const slim: Pod = { apiVersion: pod.apiVersion, kind: pod.kind, metadata };
+  if (spec?.nodeName !== undefined) slim.spec = { nodeName: spec.nodeName };
+  if (status) {
+    slim.status = {};
+    for (const key of [
+      'phase',
+      'podIP',
+      'conditions',
+      'containerStatuses',
+      'reason',
+      'message',
+    ] as const) {
+      if (status[key] !== undefined) Object.assign(slim.status, { [key]: status[key] });
+    }
+  }
+  return slim;
+}
+
+/** A Secret as cached: only that it exists (the token never stays in the operator's memory). */
+export function slimSecret(secret: Secret): Secret {
+  const { metadata } = withoutManagedFields(secret);
+  return { apiVersion: secret.apiVersion, kind: secret.kind, metadata };
 }
 
 /** Owner key of an owned object: the controller reference to a SelectNDeployment. */
@@ -101,6 +128,7 @@ export class Operator {
       path: string,
       labelSelector: string | undefined,
       toKey: (o: T) => string | undefined,
+      transform: (o: T) => T,
     ) => {
       const informer = new Informer<T>(kc, {
         resource,
@@ -117,6 +145,7 @@ export class Operator {
         },
         clock: this.clock,
         log: this.log,
+        transform,
       });
       this.informers.push(informer as unknown as Informer<KubeObject>);
       return informer;
@@ -126,10 +155,17 @@ export class Operator {
       paths.deployments(ns),
       undefined,
       keyOf,
+      withoutManagedFields,
     );
-    const pods = make<Pod>('pods', paths.pods(ns), managed, ownerKey);
-    const services = make<Service>('services', paths.services(ns), managed, ownerKey);
-    const secrets = make<Secret>('secrets', paths.secrets(ns), managed, ownerKey);
+    const pods = make<Pod>('pods', paths.pods(ns), managed, ownerKey, slimPod);
+    const services = make<Service>(
+      'services',
+      paths.services(ns),
+      managed,
+      ownerKey,
+      withoutManagedFields,
+    );
+    const secrets = make<Secret>('secrets', paths.secrets(ns), managed, ownerKey, slimSecret);
     const events = new EventRecorder(this.client, this.identity, this.log);
     this.reconciler = new Reconciler({
       api: this.client,

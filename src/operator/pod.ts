@@ -10,7 +10,6 @@ import {
   KIND,
   LABELS,
   MANAGED_BY,
-  NODE_LABELS,
   POD_PATHS,
   SERVE_ENV,
   SERVE_PATHS,
@@ -196,9 +195,6 @@ export function podTemplate(
   if (spec.resources.gpu.count > 0)
     resources[spec.resources.gpu.resourceName] = String(spec.resources.gpu.count);
   const nodeSelector = { ...(spec.template.nodeSelector ?? {}) };
-  if (spec.resources.gpu.product !== undefined && spec.resources.gpu.count > 0) {
-    nodeSelector[NODE_LABELS.gpuProduct] ??= spec.resources.gpu.product;
-  }
   const labels: Record<string, string> = {
     ...(spec.template.labels ?? {}),
     ...selectorLabels(owner.name),

@@ -193,16 +193,19 @@ export class Reconciler {
         }
       }
       let created = 0;
-      for (const slot of actions.create) {
-        const pod = buildPod(owner, plan, slot, this.deps.options);
-        try {
+      // Creates in parallel (each name is fixed, so a retry can never duplicate a pod).
+      const results = await Promise.allSettled(
+        actions.create.map(async (slot) => {
+          const pod = buildPod(owner, plan, slot, this.deps.options);
           await this.deps.api.create(paths.pods(namespace), pod);
-          created++;
           this.deps.onPodCreated?.();
           log.info({ pod: pod.metadata.name }, 'created pod');
-        } catch (error) {
-          if (!isAlreadyExists(error)) throw error; // the cache lags behind our own create
-        }
+        }),
+      );
+      for (const result of results) {
+        if (result.status === 'fulfilled') created++;
+        // AlreadyExists: the cache lags behind our own create.
+        else if (!isAlreadyExists(result.reason)) throw result.reason;
       }
       if (created > 0) {
         this.deps.events?.emit(

@@ -98,6 +98,11 @@ export {
   type IntervalChoice,
   type IntervalChooser,
 } from './online.ts';
+export {
+  admitWithGrowth,
+  type GrowthAdmissionDecision,
+  type GrowthAdmissionQuery,
+} from './admission.ts';
 export { seededRandom, type Random } from './simulator/prng.ts';
 export {
   DEFAULT_OUTPUT,

@@ -63,6 +63,16 @@ export interface IntervalChooser {
     bandwidthBytesPerS: number,
     targetMs: number,
   ): AdmissionDecision;
+  /** Index in `candidates` of the least offloading whose KV capacity holds kvTokens; -1: none. */
+  holdingIndex(kvTokens: number): number;
+  /** Predicted iteration time of `shape` at candidates[index], ms. */
+  predictAt(index: number, shape: BatchShape, bandwidthBytesPerS: number): number;
+  /**
+   * KV tokens the batch may hold while its iterations meet targetMs: the capacity of the most
+   * offloading candidate whose predicted time for `shape` meets the target, or the capacity of
+   * the least offloading when none does (offloading less is never slower).
+   */
+  kvBudgetTokens(shape: BatchShape, bandwidthBytesPerS: number, targetMs: number): number;
   /** Admits when some interval meets targetMs for `shape` and holds kvTokensNeeded. */
   admit(
     shape: BatchShape,
@@ -157,6 +167,23 @@ export function intervalChooser(
   return {
     candidates,
     kvCapacityTokens: capacities,
+    holdingIndex(kvTokens) {
+      if ((capacities[0] ?? 0) < kvTokens) return -1;
+      return lastHolding(kvTokens);
+    },
+    predictAt(index, shape, bandwidth) {
+      if (!(index >= 0 && index < candidates.length)) {
+        throw new RangeError(`candidate index ${index} outside 0..${candidates.length - 1}`);
+      }
+      load(shape, bandwidth);
+      return timeAt(index);
+    },
+    kvBudgetTokens(shape, bandwidth, targetMs) {
+      load(shape, bandwidth);
+      const last = candidates.length - 1;
+      const found = firstMeeting(targetMs, last);
+      return capacities[found.index < 0 ? last : found.index] ?? 0;
+    },
     choose(shape, bandwidth, targetMs, kvTokensInUse = 0) {
       load(shape, bandwidth);
       const last = lastHolding(kvTokensInUse);

@@ -528,9 +528,7 @@ export function productionLoader(config: ServeConfig, logger: Logger): Loader {
     return {
       serving,
       hardware: setup.hardware,
-      close: () => {
-        void setup.adapter.close();
-      },
+      close: () => setup.adapter.close(),
     };
   };
 }

@@ -13,8 +13,8 @@ import { Phase, ServingState, type Serving } from './state.ts';
 export interface Loaded {
   serving: Serving;
   hardware: HardwareInfo;
-  /** Releases native resources after the engine loop stopped. */
-  close(): void;
+  /** Releases native resources after the engine loop stopped; resolves once they are freed. */
+  close(): Promise<void>;
 }
 
 /** Loads the model, profiles it and plans; reports phases as it goes. */
@@ -109,7 +109,11 @@ export async function startServer(
         await serving.engine.stop();
       }
       await app.close();
-      loaded?.close();
+      try {
+        await loaded?.close();
+      } catch (error) {
+        logger.error({ err: error }, 'closing the engine failed');
+      }
       state.setPhase(Phase.STOPPED);
       logger.info('stopped');
     })();

@@ -1,10 +1,19 @@
 // The interval policies the scheduler plugs in, all over the planner's one latency model (so the
 // server, the simulator and the operator never disagree): `select-n` (online choice of N inside
 // the plan's range), `fixed-n-K`, `no-offload` and `full-streaming` (the simulator's names).
-// Admission is SLO-aware for every policy, at the intervals that policy may use: a request joins
-// the running batch only when some allowed N keeps the iteration within the TPOT target (so the
-// running requests keep their TPOT, and those still prefilling their TTFT) with KV room for it.
-import { intervalChooser, type IntervalChooser, type LatencyModel } from '../planner/index.ts';
+// Admission is SLO-aware for every policy, at the intervals that policy may use (the planner's
+// admitWithGrowth): a request joins the running batch only when some allowed N holds every
+// running request's KV reservation (prompt + expected output) plus its own, keeps the decode
+// iteration at those lengths and the iteration with its prefill chunk within the TPOT target,
+// pushes no running prefill past its TTFT, and, when it needs deeper offloading, raises decode
+// throughput. Each iteration runs at the least offloading that holds the reservations and meets
+// the TPOT; kvBudgetTokens() tells the scheduler when to preempt instead of offloading past it.
+import {
+  admitWithGrowth,
+  intervalChooser,
+  type IntervalChooser,
+  type LatencyModel,
+} from '../planner/index.ts';
 import type { RuntimeStatus } from './engine-port.ts';
 import type {
   AdmissionDecision,
@@ -31,7 +40,21 @@ export interface ServingPolicy extends SchedulingPolicy {
   /** Intervals this policy may choose, most offloading first. */
   readonly candidates: readonly number[];
   setSlo(slo: { ttftMs: number; tpotMs: number }): void;
+  /**
+   * One iteration's predicted (by this policy, at its interval) and measured time. Their ratio,
+   * smoothed, scales every later prediction: the compute speed measured now (DESIGN.md section 1),
+   * so that a device slower than its start-up profile (shared, throttled) admits less.
+   */
+  observeIteration(predictedMs: number, elapsedMs: number): void;
+  /** The current measured-over-predicted time scale (1: the profile holds). */
+  readonly timeScale: number;
 }
+
+/** Weight of the newest iteration in the time scale's moving average. */
+const TIME_SCALE_ALPHA = 0.1;
+/** Bounds of one iteration's measured/predicted ratio (guards against a stray sample). */
+const RATIO_MIN = 0.25;
+const RATIO_MAX = 8;
 
 /** Parses a policy name into the fixed range it implies (undefined for select-n). */
 export function fixedIntervalOf(name: string, numLayers: number): number | undefined {
@@ -55,6 +78,9 @@ export function createPolicy(
   const fixed = fixedIntervalOf(name, deps.latency.model.numLayers);
   let chooser: IntervalChooser = build(fixed === undefined ? range : { min: fixed, max: fixed });
   let slo = deps.slo;
+  let timeScale = 1;
+  /** The TPOT target in predicted (profile) time. */
+  const tpotTarget = (): number => slo.tpotMs / timeScale;
 
   function build(r: { min: number; max: number }): IntervalChooser {
     return intervalChooser(
@@ -87,46 +113,76 @@ export function createPolicy(
     setSlo(next) {
       slo = next;
     },
-    chooseInterval(shape: BatchShape, status: RuntimeStatus): IntervalChoice {
-      // The least offloading that holds the KV cache in use and meets the target (the
-      // simulator's Select-N rule): memory is freed only when admission decided it pays.
+    get timeScale() {
+      return timeScale;
+    },
+    observeIteration(predictedMs, elapsedMs) {
+      if (!(predictedMs > 0 && elapsedMs > 0)) return;
+      const ratio = Math.min(RATIO_MAX, Math.max(RATIO_MIN, elapsedMs / predictedMs));
+      timeScale += TIME_SCALE_ALPHA * (ratio - timeScale);
+    },
+    chooseInterval(
+      shape: BatchShape,
+      status: RuntimeStatus,
+      reservedTokens: number,
+    ): IntervalChoice {
+      // The least offloading that holds the running requests' reservations (and the KV in use)
+      // and meets the target: memory is freed only when admission decided it pays.
       const choice = chooser.chooseHolding(
         shape,
         bandwidthOf(status),
-        slo.tpotMs,
-        kvTokensInUse(status),
+        tpotTarget(),
+        Math.max(reservedTokens, kvTokensInUse(status)),
       );
       return { interval: choice.interval, predictedMs: choice.predictedMs };
     },
+    kvBudgetTokens(shape: BatchShape, status: RuntimeStatus): number {
+      return chooser.kvBudgetTokens(shape, bandwidthOf(status), tpotTarget());
+    },
     admit(query: AdmissionQuery, status: RuntimeStatus): AdmissionDecision {
       const chunk = Math.min(query.candidateTokens, query.chunkTokens);
-      const shape: BatchShape = {
-        sequences: query.running.sequences + 1,
-        newTokens: query.running.newTokens + chunk,
-        contextTokens: query.running.contextTokens + chunk,
-      };
-      const inUse = kvTokensInUse(status);
-      const needed = inUse + query.candidateTokens + 1;
-      const decision = chooser.admitOffloading(
-        shape,
-        needed,
-        query.running,
-        inUse,
-        bandwidthOf(status),
-        slo.tpotMs,
-      );
+      const n = query.runningSequences;
+      const decision = admitWithGrowth(chooser, {
+        decodeWith: {
+          sequences: n + 1,
+          newTokens: n + 1,
+          contextTokens: query.reservedTokens + query.candidateReservedTokens,
+        },
+        decodeWithout: { sequences: n, newTokens: n, contextTokens: query.reservedTokens },
+        chunkWith: {
+          sequences: query.running.sequences + 1,
+          newTokens: query.running.newTokens + chunk,
+          contextTokens: query.running.contextTokens + chunk,
+        },
+        chunkWithout: query.running,
+        reservedWithout: query.reservedTokens,
+        reservedWith: query.reservedTokens + query.candidateReservedTokens,
+        candidatePrefillIterations: Math.ceil(
+          query.candidateTokens / Math.max(1, query.chunkTokens),
+        ),
+        candidateWaitedMs: query.waitedMs,
+        prefilling: query.prefilling.map((p) => ({
+          iterationsLeft: p.iterationsLeft,
+          msLeft: slo.ttftMs - p.waitedMs,
+        })),
+        bandwidthBytesPerS: bandwidthOf(status),
+        slo,
+        timeScale,
+      });
       if (!decision.admit) {
         return {
           admit: false,
-          predictedTtftMs: Infinity,
-          predictedTpotMs: Infinity,
+          predictedTtftMs: decision.predictedTtftMs,
+          predictedTpotMs: decision.predictedTpotMs,
           reason: `${decision.reason}: ${decision.detail}`,
         };
       }
-      // The candidate's own TTFT is reported, not enforced: holding it back would not help it.
-      const iterations = Math.ceil(query.candidateTokens / Math.max(1, query.chunkTokens));
-      const ttft = query.waitedMs + iterations * decision.predictedMs;
-      return { admit: true, predictedTtftMs: ttft, predictedTpotMs: decision.predictedMs };
+      return {
+        admit: true,
+        predictedTtftMs: decision.predictedTtftMs,
+        predictedTpotMs: decision.predictedTpotMs,
+        ttftMet: query.resumed || decision.ttftMet,
+      };
     },
   };
 }

@@ -52,6 +52,12 @@ export function createServing(parts: ServingParts): Serving {
     tpotMs: config.sloTpotMs,
   });
   loop.observe(stats);
+  // The policy learns how fast the device runs now against its profile.
+  loop.observe({
+    onIteration: (r) => {
+      parts.policy.observeIteration(r.output.predictedMs, r.result.elapsedMs);
+    },
+  });
   if (parts.metrics) loop.observe(parts.metrics);
   const plan = new PlanController(parts.initialPlan, parts.planTarget, loop);
   plan.applyInitial();

@@ -152,7 +152,7 @@ describe('generated CRD', () => {
       default: unknown;
       properties: Record<string, SchemaNode>;
     };
-    expect(slo.default).toEqual({});
+    expect(slo.default).toEqual({ ttftMs: 2000, tpotMs: 100, percentile: 99 });
     expect(slo.properties['ttftMs']).toMatchObject({
       minimum: 0,
       exclusiveMinimum: true,

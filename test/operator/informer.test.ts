@@ -1,8 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log/logger.ts';
 import { KubeClient, paths } from '../../src/operator/kube/client.ts';
-import { Informer, type InformerEvent } from '../../src/operator/kube/informer.ts';
-import { loadKubeConfig, Operator } from '../../src/operator/manager.ts';
+import {
+  Informer,
+  withoutManagedFields,
+  type InformerEvent,
+} from '../../src/operator/kube/informer.ts';
+import { loadKubeConfig, Operator, slimPod, slimSecret } from '../../src/operator/manager.ts';
 import { realClock } from '../../src/operator/queue.ts';
 import type { Pod } from '../../src/operator/kube/types.ts';
 import { FakeApiServer } from './fake-apiserver.ts';
@@ -47,6 +51,7 @@ describe('informer', () => {
       clock: realClock,
       log: silentLogger(),
       baseBackoffMs: 10,
+      transform: withoutManagedFields,
     });
     await informer.start();
     expect(informer.synced).toBe(true);
@@ -56,8 +61,13 @@ describe('informer', () => {
       () => restarts >= 1 && fake?.requests.filter((r) => r.endsWith('?watch')).length === 3,
     );
     fake.lists.set(path, [pod('a'), pod('b')]);
-    fake.push(path, 'ADDED', pod('c'));
+    const withFields = {
+      ...pod('c'),
+      metadata: { ...pod('c').metadata, managedFields: [{ manager: 'x' }] },
+    };
+    fake.push(path, 'ADDED', withFields);
     await until('event from the new watch', () => events.includes('add:c'));
+    expect(informer.get('c', 'ns')?.metadata).not.toHaveProperty('managedFields');
     expect(
       informer
         .list('ns')
@@ -128,5 +138,45 @@ describe('operator process', () => {
     }
     await operator.stop();
     expect(operator.exitCode).toBe(0);
+  });
+});
+
+describe('cache trimming', () => {
+  it('keeps what reconcile reads of a pod and nothing of a secret but its metadata', () => {
+    const full = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p', namespace: 'ns', managedFields: [{}], labels: { a: 'b' } },
+      spec: { nodeName: 'n1', containers: [{ name: 'c', env: [{ name: 'X', value: 'y' }] }] },
+      status: {
+        phase: 'Running',
+        podIP: '10.0.0.1',
+        conditions: [{ type: 'Ready', status: 'True' }],
+        qosClass: 'Guaranteed',
+      },
+    } as Pod;
+    expect(slimPod(full)).toEqual({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p', namespace: 'ns', labels: { a: 'b' } },
+      spec: { nodeName: 'n1' },
+      status: {
+        phase: 'Running',
+        podIP: '10.0.0.1',
+        conditions: [{ type: 'Ready', status: 'True' }],
+      },
+    });
+    expect(
+      slimSecret({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 's' },
+        data: { token: 'eA==' },
+      }),
+    ).toEqual({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's' },
+    });
   });
 });

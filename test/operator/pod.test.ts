@@ -193,7 +193,7 @@ describe('pod builder', () => {
     });
     const p = buildPod(o, plan(o), 0, { localRunner: false });
     const spec = p.spec as Record<string, unknown>;
-    expect(spec['nodeSelector']).toEqual({ zone: 'a', 'nvidia.com/gpu.product': 'a100-40gb' });
+    expect(spec['nodeSelector']).toEqual({ zone: 'a' });
     expect(spec['tolerations']).toEqual([{ key: 'gpu', operator: 'Exists', effect: 'NoSchedule' }]);
     expect(spec['affinity']).toEqual({ nodeAffinity: {} });
     expect(spec['priorityClassName']).toBe('high');

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { startTestServer } from './helpers/server.ts';
 import { fixtureLoader, FIXTURE_MODEL_NAME } from './helpers/fixture.ts';
+import type { Loader } from '../../src/server/lifecycle.ts';
 
 function completion(url: string, maxTokens: number, stream = false) {
   return fetch(`${url}/v1/completions`, {
@@ -69,6 +70,27 @@ describe('graceful shutdown', () => {
     expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
     await shutdown;
     expect(t.server.state.phase).toBe('stopped');
+  });
+
+  it('resolves only after the engine and runtime are closed', async () => {
+    let closed = false;
+    const loader = (config: Parameters<typeof fixtureLoader>[0]): Loader => {
+      const inner = fixtureLoader(config);
+      return async (metrics, setPhase) => {
+        const loaded = await inner(metrics, setPhase);
+        return {
+          ...loaded,
+          close: async () => {
+            await loaded.close();
+            closed = true;
+          },
+        };
+      };
+    };
+    const t = await startTestServer(loader);
+    await t.server.ready;
+    await t.server.shutdown('SIGTERM');
+    expect(closed).toBe(true);
   });
 
   it('aborts what is left when the grace period runs out', async () => {

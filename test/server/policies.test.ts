@@ -58,7 +58,7 @@ describe('serving policies', () => {
         fc.double({ min: 2e9, max: 32e9, noNaN: true }),
         (seqs, context, bw) => {
           const shape = { sequences: seqs, newTokens: seqs, contextTokens: seqs * context };
-          const got = policy.chooseInterval(shape, status(bw));
+          const got = policy.chooseInterval(shape, status(bw), 0);
           const want = chooser.chooseHolding(shape, bw, slo.tpotMs, 0);
           expect(got.interval).toBe(want.interval);
           if (want.meetsTarget) expect(got.predictedMs).toBeLessThanOrEqual(slo.tpotMs);
@@ -75,13 +75,13 @@ describe('serving policies', () => {
     const needTokens = kvCapacityAt(0) + 16 * 64;
     const used = Math.ceil(needTokens / 16);
     const order = (n: number) => (n === 0 ? Infinity : n);
-    const fast = policy.chooseInterval(shape, status(24e9, used)).interval;
+    const fast = policy.chooseInterval(shape, status(24e9, used), 0).interval;
     expect(order(fast)).toBeLessThan(Infinity);
     expect(kvCapacityAt(fast)).toBeGreaterThanOrEqual(needTokens);
-    const slow = policy.chooseInterval(shape, status(3e9, used)).interval;
+    const slow = policy.chooseInterval(shape, status(3e9, used), 0).interval;
     expect(order(slow)).toBeGreaterThanOrEqual(order(fast));
     // Without KV pressure nothing is offloaded at all.
-    expect(policy.chooseInterval(shape, status(24e9)).interval).toBe(0);
+    expect(policy.chooseInterval(shape, status(24e9), 0).interval).toBe(0);
   });
 
   it('fixed policies keep their N whatever the batch, bandwidth or plan range', () => {
@@ -98,8 +98,11 @@ describe('serving policies', () => {
       policy.setRange(2, 8);
       for (const bw of [3e9, 24e9]) {
         expect(
-          policy.chooseInterval({ sequences: 8, newTokens: 8, contextTokens: 4096 }, status(bw))
-            .interval,
+          policy.chooseInterval(
+            { sequences: 8, newTokens: 8, contextTokens: 4096 },
+            status(bw),
+            4096,
+          ).interval,
         ).toBe(n);
       }
     }
@@ -114,6 +117,10 @@ describe('serving policies', () => {
         waitedMs: 0,
         chunkTokens: 512,
         resumed: false,
+        runningSequences: 4,
+        reservedTokens: 4 * 640,
+        candidateReservedTokens: 192,
+        prefilling: [],
       },
       status(12e9),
     );
@@ -126,10 +133,45 @@ describe('serving policies', () => {
         waitedMs: 0,
         chunkTokens: 4096,
         resumed: false,
+        runningSequences: 200,
+        reservedTokens: 200 * 2048,
+        candidateReservedTokens: 4096,
+        prefilling: [],
       },
       status(12e9),
     );
     expect(huge.admit).toBe(false);
     expect(huge.reason).toMatch(/latency|kv-capacity/);
+  });
+
+  it('scales predictions by the measured compute speed: a device slower than its profile admits less', () => {
+    const policy = createPolicy('select-n', deps, { min: 1, max: 0 });
+    const query = {
+      running: { sequences: 24, newTokens: 24, contextTokens: 24 * 600 },
+      candidateTokens: 64,
+      waitedMs: 0,
+      chunkTokens: 512,
+      resumed: false,
+      runningSequences: 24,
+      reservedTokens: 24 * 600,
+      candidateReservedTokens: 600,
+      prefilling: [],
+    };
+    const before = policy.admit(query, status(24e9));
+    expect(before.admit).toBe(true);
+    expect(policy.timeScale).toBe(1);
+    // Iterations run 4x slower than predicted: the scale follows, and the same batch no longer fits.
+    for (let i = 0; i < 100; i++) policy.observeIteration(30, 120);
+    expect(policy.timeScale).toBeGreaterThan(3.9);
+    expect(policy.timeScale).toBeLessThanOrEqual(4);
+    const after = policy.admit(query, status(24e9));
+    expect(after.admit).toBe(false);
+    expect(after.reason).toMatch(/latency/);
+    // Nonsense samples are ignored; a stray outlier moves the scale only by its bounded weight.
+    policy.observeIteration(0, 50);
+    policy.observeIteration(10, Number.NaN);
+    expect(policy.timeScale).toBeGreaterThan(3.9);
+    policy.observeIteration(1, 1e6);
+    expect(policy.timeScale).toBeLessThanOrEqual(4 + 0.1 * (8 - 4) + 1e-9);
   });
 });

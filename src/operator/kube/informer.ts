@@ -17,10 +17,46 @@ export interface InformerOptions<T extends KubeObject> {
   labelSelector?: string;
   onEvent: (event: InformerEvent, obj: T) => void;
   onRestart: (error: unknown) => void;
+  /** Trims each object before it is cached (drop what reconcile never reads, to save memory). */
+  transform?: (obj: T) => T;
   clock: Clock;
   log: Logger;
   baseBackoffMs?: number;
   maxBackoffMs?: number;
+}
+
+/** A Watch that hands events' objects through `transform` before ListWatch caches them. */
+class TransformingWatch extends Watch {
+  private readonly transform: (obj: unknown) => unknown;
+  constructor(kc: KubeConfig, transform: (obj: unknown) => unknown) {
+    super(kc);
+    this.transform = transform;
+  }
+  override watch(
+    path: string,
+    queryParams: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
+    done: (err: unknown) => void,
+  ): Promise<AbortController> {
+    return super.watch(
+      path,
+      queryParams,
+      (phase, obj, watchObj) => {
+        const isObject =
+          phase !== 'ERROR' && phase !== 'BOOKMARK' && typeof obj === 'object' && obj !== null;
+        callback(phase, isObject ? this.transform(obj) : obj, watchObj);
+      },
+      done,
+    );
+  }
+}
+
+/** Drops metadata.managedFields (often the largest part of an object). */
+export function withoutManagedFields<T extends KubeObject>(obj: T): T {
+  if (!('managedFields' in obj.metadata)) return obj;
+  const metadata: Record<string, unknown> = { ...obj.metadata };
+  delete metadata['managedFields'];
+  return { ...obj, metadata: metadata };
 }
 
 export class Informer<T extends KubeObject> {
@@ -34,6 +70,7 @@ export class Informer<T extends KubeObject> {
 
   constructor(kc: KubeConfig, options: InformerOptions<T>) {
     this.options = options;
+    const transform = options.transform ?? ((obj: T) => obj);
     const listFn = async () => {
       const list = await options.list();
       this.lists++;
@@ -41,12 +78,12 @@ export class Informer<T extends KubeObject> {
         apiVersion: 'v1',
         kind: 'List',
         metadata: list.metadata ?? {},
-        items: list.items,
+        items: list.items.map(transform),
       } as never;
     };
     this.lw = new ListWatch<KubernetesObject>(
       options.path,
-      new Watch(kc),
+      new TransformingWatch(kc, (obj) => transform(obj as T)),
       listFn,
       false,
       options.labelSelector,

@@ -25,6 +25,17 @@ export interface AdmissionQuery {
   chunkTokens: number;
   /** The candidate resumes after a preemption and has produced its first token already. */
   resumed: boolean;
+  /** Running requests (those admitted before it in this iteration included). */
+  runningSequences: number;
+  /**
+   * KV tokens the running requests reserve: each its prompt plus its expected output (bounded by
+   * max_tokens and the context), in whole blocks.
+   */
+  reservedTokens: number;
+  /** KV tokens the candidate reserves, counted the same way. */
+  candidateReservedTokens: number;
+  /** Running requests still before their first token: prefill iterations left, time waited. */
+  prefilling: readonly { iterationsLeft: number; waitedMs: number }[];
 }
 
 export interface AdmissionDecision {
@@ -35,6 +46,8 @@ export interface AdmissionDecision {
   predictedTpotMs: number;
   /** Why not, in words, when admit is false. */
   reason?: string;
+  /** Whether the candidate's predicted TTFT meets the target (false: admitted late). */
+  ttftMet?: boolean;
 }
 
 export interface IntervalChoice {
@@ -46,6 +59,16 @@ export interface IntervalChoice {
 export interface SchedulingPolicy {
   /** Policy name as in the simulator: select-n, fixed-n-K, no-offload, full-streaming. */
   readonly name: string;
-  chooseInterval(shape: BatchShape, status: RuntimeStatus): IntervalChoice;
+  /**
+   * Interval for the iteration about to run; reservedTokens: KV tokens the running requests
+   * reserve (the interval must leave room for them to grow).
+   */
+  chooseInterval(shape: BatchShape, status: RuntimeStatus, reservedTokens: number): IntervalChoice;
+  /**
+   * KV tokens the running batch may reserve while its iterations (of this shape, contexts at their
+   * reservations) meet the TPOT target at some allowed interval. Above it the scheduler preempts
+   * the newest request rather than let the policy offload past the SLO.
+   */
+  kvBudgetTokens(shape: BatchShape, status: RuntimeStatus): number;
   admit(query: AdmissionQuery, status: RuntimeStatus): AdmissionDecision;
 }

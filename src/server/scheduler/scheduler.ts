@@ -1,9 +1,12 @@
 // Iteration-level continuous batching in the shape of vLLM v1: addRequest, schedule,
 // updateFromOutput, finishRequests. Each iteration fills a token budget, running requests first
 // (one decode token each, or the next prefill chunk), then waiting ones in arrival order while the
-// policy predicts every SLO still holds. KV blocks come from the runtime's pool; when it says "no
-// room" the newest running request is preempted (its blocks freed) and recomputed later. The
-// scheduler is pure: time comes from an injected clock, prediction from the injected policy.
+// policy predicts every SLO still holds. Every running request reserves KV for its growth (prompt
+// plus expected output, bounded by max_tokens and the context); admission checks the
+// reservations, and the interval is chosen so that they fit. When the reservations exceed what
+// the policy can hold within the TPOT target (the copy bandwidth dropped), or the runtime's pool
+// says "no room", the newest running request is preempted (its blocks freed) and recomputed
+// later. The scheduler is pure: time comes from an injected clock, prediction from the policy.
 import type { ExecuteResult, KvPoolPort, RuntimeStatus, SeqWork } from '../engine-port.ts';
 import type { AdmissionDecision, BatchShape, SchedulingPolicy } from './policy.ts';
 import {
@@ -26,6 +29,11 @@ export interface SchedulerLimits {
   maxNumBatchedTokens: number;
   /** Longest prompt + output. */
   maxModelLen: number;
+  /**
+   * Most output tokens reserved in the KV cache per request at admission (the expected output
+   * length); a request reserves min(max_tokens, this). Default: all of max_tokens.
+   */
+  reservedOutputTokens?: number;
 }
 
 export interface SchedulerOutput {
@@ -102,6 +110,17 @@ export class Scheduler {
     const refused: AdmissionDecision[] = [];
     let budget = this.limits.maxNumBatchedTokens;
 
+    // Reservations beyond what the policy can hold within the TPOT target: preempt the newest
+    // rather than offload past the SLO (the lone oldest request always runs).
+    while (this.running.length > 1) {
+      const reserved = this.reservedOf(this.running);
+      if (reserved <= this.policy.kvBudgetTokens(this.budgetShape(), status)) break;
+      const victim = this.running.pop();
+      if (victim === undefined) break;
+      this.preempt(victim);
+      preempted.push(victim.id);
+    }
+
     // Running requests first, oldest first; preempt from the newest end when blocks run out.
     let index = 0;
     while (index < this.running.length && budget > 0) {
@@ -157,6 +176,10 @@ export class Scheduler {
               waitedMs: Math.max(0, this.clock.now() - req.arrivalMs),
               chunkTokens: budget,
               resumed: req.firstTokenMs !== undefined,
+              runningSequences: this.running.length,
+              reservedTokens: this.reservedOf(this.running),
+              candidateReservedTokens: this.reservationOf(req),
+              prefilling: this.prefilling(seqs),
             },
             status,
           );
@@ -179,7 +202,7 @@ export class Scheduler {
 
     if (seqs.length === 0) return null;
     const shape = shapeOf(seqs);
-    const choice = this.policy.chooseInterval(shape, status);
+    const choice = this.policy.chooseInterval(shape, status, this.reservedOf(this.running));
     this.iteration += 1;
     return {
       iteration: this.iteration,
@@ -286,6 +309,46 @@ export class Scheduler {
   private freeBlocks(req: SchedRequest): void {
     if (req.blocks.length > 0) this.kv.free(req.blocks);
     req.blocks = [];
+  }
+
+  /** KV tokens a request reserves: prompt + expected output, bounded by the context, in blocks. */
+  reservationOf(req: SchedRequest): number {
+    const output = Math.min(req.maxTokens, this.limits.reservedOutputTokens ?? Infinity);
+    const tokens = Math.min(req.promptTokenIds.length + output, this.limits.maxModelLen);
+    return this.blocksFor(Math.max(tokens, req.numTokens + 1)) * this.kv.blockSize;
+  }
+
+  private reservedOf(reqs: readonly SchedRequest[]): number {
+    let total = 0;
+    for (const r of reqs) total += this.reservationOf(r);
+    return total;
+  }
+
+  /** The coming iteration of the running batch as the KV budget sees it: contexts at reservations. */
+  private budgetShape(): BatchShape {
+    let newTokens = 0;
+    for (const r of this.running) newTokens += Math.max(1, r.numTokens - r.numComputedTokens);
+    return {
+      sequences: this.running.length,
+      newTokens: Math.min(newTokens, this.limits.maxNumBatchedTokens),
+      contextTokens: this.reservedOf(this.running),
+    };
+  }
+
+  /** Running requests before their first token, as of the iteration being built. */
+  private prefilling(seqs: readonly SeqWork[]): { iterationsLeft: number; waitedMs: number }[] {
+    const now = this.clock.now();
+    const out: { iterationsLeft: number; waitedMs: number }[] = [];
+    for (const s of seqs) {
+      const req = this.requests.get(s.requestId);
+      if (req === undefined || req.firstTokenMs !== undefined) continue;
+      const left = req.numTokens - (s.startPosition + s.tokenIds.length);
+      out.push({
+        iterationsLeft: 1 + Math.ceil(left / this.limits.maxNumBatchedTokens),
+        waitedMs: Math.max(0, now - req.arrivalMs),
+      });
+    }
+    return out;
   }
 
   private blocksFor(numTokens: number): number {
