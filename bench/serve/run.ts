@@ -197,11 +197,16 @@ async function runPolicy(policy: string): Promise<Record<string, unknown>> {
   const intervals = new Map<number, number>();
   let preemptions = 0;
   let batchSum = 0;
+  const refusals: Record<string, number> = {};
   serving.engine.observe({
     onIteration: (r) => {
       intervals.set(r.result.interval, (intervals.get(r.result.interval) ?? 0) + 1);
       preemptions = r.preemptionsTotal;
       batchSum += r.output.seqs.length;
+      for (const d of r.output.refused) {
+        const reason = (d.reason ?? 'unknown').split(':')[0] ?? 'unknown';
+        refusals[reason] = (refusals[reason] ?? 0) + 1;
+      }
     },
   });
   const outcomes: Outcome[] = [];
@@ -289,6 +294,8 @@ async function runPolicy(policy: string): Promise<Record<string, unknown>> {
     failed: outcomes.filter((o) => !o.finished).length,
     makespanS,
     preemptions,
+    admissionRefusals: refusals,
+    timeScaleAtEnd: Number(setup.policy.timeScale.toFixed(3)),
     meanBatch:
       batchSum /
       Math.max(
