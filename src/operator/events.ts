@@ -1,6 +1,7 @@
 // Kubernetes events (events.k8s.io/v1) about SelectNDeployments, for what users need to know.
-// Identical events for one object are sent at most once per dedup window; failures are logged
-// and never fail a reconcile.
+// Identical events for one object are sent at most once per dedup window, a few at a time from a
+// bounded backlog (a slow API server must not pile up requests); failures are logged and never
+// fail a reconcile.
 import { randomBytes } from 'node:crypto';
 import { API_VERSION, KIND, type EventReason } from '../api/index.ts';
 import type { Logger } from '../log/logger.ts';
@@ -27,6 +28,12 @@ export class EventRecorder {
   private readonly now: () => number;
   private readonly windowMs: number;
   private readonly recent = new Map<string, number>();
+  /** Events waiting to be sent; at most MAX_BACKLOG (oldest dropped), MAX_IN_FLIGHT at a time. */
+  private readonly backlog: (KubeObject & Record<string, unknown>)[] = [];
+  private inFlight = 0;
+  dropped = 0;
+  static readonly MAX_IN_FLIGHT = 2;
+  static readonly MAX_BACKLOG = 1000;
 
   constructor(
     sink: EventSink,
@@ -89,9 +96,34 @@ export class EventRecorder {
     if (this.recent.size > 10_000) {
       for (const [k, t] of this.recent) if (now - t >= this.windowMs) this.recent.delete(k);
     }
-    const event = this.build(regarding, type, reason, action, note);
-    this.sink.create(paths.events(regarding.namespace), event).catch((error: unknown) => {
-      this.log.warn({ err: error, reason }, 'could not record event');
-    });
+    this.backlog.push(this.build(regarding, type, reason, action, note));
+    if (this.backlog.length > EventRecorder.MAX_BACKLOG) {
+      this.backlog.shift();
+      this.dropped++;
+    }
+    this.pump();
+  }
+
+  /** Events not sent yet. */
+  get pending(): number {
+    return this.backlog.length + this.inFlight;
+  }
+
+  private pump(): void {
+    while (this.inFlight < EventRecorder.MAX_IN_FLIGHT) {
+      const event = this.backlog.shift();
+      if (!event) return;
+      this.inFlight++;
+      const namespace = event.metadata.namespace ?? '';
+      this.sink
+        .create(paths.events(namespace), event)
+        .catch((error: unknown) => {
+          this.log.warn({ err: error, reason: event['reason'] }, 'could not record event');
+        })
+        .finally(() => {
+          this.inFlight--;
+          this.pump();
+        });
+    }
   }
 }

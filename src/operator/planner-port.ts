@@ -20,10 +20,14 @@ import type { PlannerPort, RangeAnswer, RangeRequest } from './plan.ts';
 
 const toNull = (n: number): number | null => (n === NO_OFFLOAD ? null : n);
 
+/** Answers kept per distinct request: many resources share model, GPU and SLO. */
+const CACHE_SIZE = 256;
+
 export function plannerPort(): PlannerPort {
   const models = new Set(builtinModelNames());
   const gpus = new Set(builtinHardwareNames());
-  return {
+  const cache = new Map<string, RangeAnswer | InvalidSpecError>();
+  const port: PlannerPort = {
     knowsModel: (name) => models.has(name),
     knowsHardware: (name) => gpus.has(name),
     hostMemoryAt: (name, interval) => {
@@ -34,51 +38,69 @@ export function plannerPort(): PlannerPort {
       };
     },
     range: (request: RangeRequest): RangeAnswer => {
-      const model = builtinModel(request.model);
-      const hardware = builtinHardware(request.hardware);
-      const context = Math.min(
-        request.maxModelLen ?? model.maxPositionEmbeddings,
-        model.maxPositionEmbeddings,
-      );
-      let plan;
-      try {
-        plan = planIntervalRange({
-          model,
-          hardware,
-          profile: analyticProfile(model, hardware),
-          slo: request.slo,
-          workload: {
-            batchSizes: [...new Set([1, request.maxBatchSize])],
-            contextLengths: [context],
-          },
-          options: { pattern: request.pattern === 'strided' ? 'every-nth' : 'nested' },
-        });
-      } catch (error) {
-        if (error instanceof PlannerError) {
-          throw new InvalidSpecError('spec.slo', error.message, DEGRADED_REASONS.PlanInfeasible);
+      const key = JSON.stringify(request);
+      let answer = cache.get(key);
+      if (answer === undefined) {
+        try {
+          answer = computeRange(request);
+        } catch (error) {
+          if (!(error instanceof InvalidSpecError)) throw error;
+          answer = error;
         }
-        throw error;
+        if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value ?? '');
+        cache.set(key, answer);
       }
-      let min = plan.intervalMin;
-      let max = plan.intervalMax;
-      if (request.bounds) {
-        if (intervalOrder(min) < request.bounds.min) min = request.bounds.min;
-        if (intervalOrder(max) > request.bounds.max) max = request.bounds.max;
-        if (intervalOrder(min) > intervalOrder(max)) {
-          throw new InvalidSpecError(
-            'spec.offload.interval',
-            `the planner's range [${plan.intervalMin}, ${plan.intervalMax === NO_OFFLOAD ? 'inf' : plan.intervalMax}] does not meet the bounds [${request.bounds.min}, ${request.bounds.max}]`,
-            DEGRADED_REASONS.PlanInfeasible,
-          );
-        }
-      }
-      return {
-        intervalMin: toNull(min),
-        intervalMax: toNull(max),
-        offloadedLayers: offloadedLayerCount(min, model.numLayers),
-        hostMemoryBytes: hostMemoryAtInterval(model, min),
-        detail: `${model.name} on ${hardware.name}: ${plan.explanation.join(' ')}`.slice(0, 4000),
-      };
+      if (answer instanceof InvalidSpecError) throw answer;
+      return answer;
     },
+  };
+  return port;
+}
+
+function computeRange(request: RangeRequest): RangeAnswer {
+  const model = builtinModel(request.model);
+  const hardware = builtinHardware(request.hardware);
+  const context = Math.min(
+    request.maxModelLen ?? model.maxPositionEmbeddings,
+    model.maxPositionEmbeddings,
+  );
+  let plan;
+  try {
+    plan = planIntervalRange({
+      model,
+      hardware,
+      profile: analyticProfile(model, hardware),
+      slo: request.slo,
+      workload: {
+        batchSizes: [...new Set([1, request.maxBatchSize])],
+        contextLengths: [context],
+      },
+      options: { pattern: request.pattern === 'strided' ? 'every-nth' : 'nested' },
+    });
+  } catch (error) {
+    if (error instanceof PlannerError) {
+      throw new InvalidSpecError('spec.slo', error.message, DEGRADED_REASONS.PlanInfeasible);
+    }
+    throw error;
+  }
+  let min = plan.intervalMin;
+  let max = plan.intervalMax;
+  if (request.bounds) {
+    if (intervalOrder(min) < request.bounds.min) min = request.bounds.min;
+    if (intervalOrder(max) > request.bounds.max) max = request.bounds.max;
+    if (intervalOrder(min) > intervalOrder(max)) {
+      throw new InvalidSpecError(
+        'spec.offload.interval',
+        `the planner's range [${plan.intervalMin}, ${plan.intervalMax === NO_OFFLOAD ? 'inf' : plan.intervalMax}] does not meet the bounds [${request.bounds.min}, ${request.bounds.max}]`,
+        DEGRADED_REASONS.PlanInfeasible,
+      );
+    }
+  }
+  return {
+    intervalMin: toNull(min),
+    intervalMax: toNull(max),
+    offloadedLayers: offloadedLayerCount(min, model.numLayers),
+    hostMemoryBytes: hostMemoryAtInterval(model, min),
+    detail: `${model.name} on ${hardware.name}: ${plan.explanation.join(' ')}`.slice(0, 4000),
   };
 }

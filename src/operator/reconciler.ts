@@ -158,8 +158,7 @@ export class Reconciler {
 
     if (parsed.success && !specError && plan) {
       const owner: Owner = { name, namespace, uid, generation, spec: parsed.data };
-      await this.ensureSecret(owner);
-      await this.ensureService(owner);
+      await Promise.all([this.ensureSecret(owner), this.ensureService(owner)]);
       const { hash } = podTemplate(owner, plan, this.deps.options);
       templateHash = hash;
       const views = owned.map((p): PodView => {

@@ -11,6 +11,9 @@
 // throughput (sequences per ms) with the candidate at the deeper interval is at least that of the
 // batch without it at its own least offloading. With a copy of one layer costing tens of decode
 // steps (a 13B model over PCIe 4) it rarely does, and Select-N then admits exactly as no-offload.
+// (Offloading also to save a waiting request's TTFT was tried: on llama-13b / A100 traces it
+// lowered goodput, the slower iterations costing later requests more than it saved;
+// test/server/scheduler-slo.test.ts.)
 import type { BatchShape } from './profile.ts';
 import type { IntervalChooser } from './online.ts';
 

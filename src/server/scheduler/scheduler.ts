@@ -313,9 +313,13 @@ export class Scheduler {
 
   /** KV tokens a request reserves: prompt + expected output, bounded by the context, in blocks. */
   reservationOf(req: SchedRequest): number {
-    const output = Math.min(req.maxTokens, this.limits.reservedOutputTokens ?? Infinity);
-    const tokens = Math.min(req.promptTokenIds.length + output, this.limits.maxModelLen);
+    const tokens = req.promptTokenIds.length + this.expectedOutput(req);
     return this.blocksFor(Math.max(tokens, req.numTokens + 1)) * this.kv.blockSize;
+  }
+
+  private expectedOutput(req: SchedRequest): number {
+    const output = Math.min(req.maxTokens, this.limits.reservedOutputTokens ?? Infinity);
+    return Math.min(output, this.limits.maxModelLen - req.promptTokenIds.length);
   }
 
   private reservedOf(reqs: readonly SchedRequest[]): number {
