@@ -24,8 +24,8 @@ echo "runtime tests rc=$?" | tee -a "$out/runtime-tests-cuda.txt"
 tail -n 5 "$out/runtime-tests-cuda.txt"
 echo "== runtime bench (CUDA)"
 timeout 200 "$build/bench/selectn-bench" --backend cuda --layers 24 --layer-mib 64 --slots 2 \
-  --batches 1,16,64 --intervals 0,8,4,3,2,1 --budget-fractions 1,0.5 --iterations 5 --warmup 2 \
-  --overlap-rounds 3 --out "$out/runtime-cuda.json" > "$out/runtime-bench.txt" 2>&1
+  --batches 1,16,64,256 --intervals 0,8,4,3,2,1 --budget-fractions 1,0.5 --iterations 5 --warmup 2 \
+  --overlap-rounds 5 --out "$out/runtime-cuda.json" > "$out/runtime-bench.txt" 2>&1
 echo "runtime bench rc=$?"
 tail -n 15 "$out/runtime-bench.txt"
 echo "== engine"
