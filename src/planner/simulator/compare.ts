@@ -80,11 +80,14 @@ export const METRIC_DEFINITIONS = {
   kvCapacityTokens: 'largest KV cache pool of the policy, tokens',
 };
 
+/** A policy that cannot run serves nothing: zero goodput and attainment, so every row compares. */
 function infeasible(policy: string, reason: string): PolicyReport {
   return {
     policy,
     feasible: false,
     infeasibleReason: reason,
+    throughputTokensPerS: 0,
+    sloAttainment: 0,
     hostMemoryBytes: 0,
     kvCapacityTokens: 0,
   };
