@@ -243,7 +243,12 @@ export async function materializeVolumes(
     if (at && (!refreshAt || at < refreshAt)) refreshAt = at;
   }
   for (const container of containers) {
-    for (const mount of container.volumeMounts ?? []) {
+    // Parents before nested mounts (e.g. /tmp before /tmp/repo/model), as a kubelet does: a nested
+    // mount's link is then created inside its parent's volume instead of being replaced by it.
+    const mounts = [...(container.volumeMounts ?? [])].sort(
+      (a, b) => mountDepth(a.mountPath) - mountDepth(b.mountPath),
+    );
+    for (const mount of mounts) {
       const volume = volumes.get(mount.name);
       if (!volume)
         throw new ContainerConfigError(
@@ -258,6 +263,10 @@ export async function materializeVolumes(
     }
   }
   return { root, refreshAt };
+}
+
+function mountDepth(mountPath: string): number {
+  return mountPath.split('/').filter((part) => part !== '').length;
 }
 
 function isLink(path: string): boolean {
