@@ -3,7 +3,7 @@
 // applies examples/tiny-llama.yaml, waits for Ready, sends a chat completion to a serving pod and
 // prints `kubectl get sndep` and the plan from status. `--planner-only` runs only the planner part.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,7 +86,18 @@ async function chat(pod: PodView): Promise<string> {
   return `answer: ${JSON.stringify(body.choices?.[0]?.message?.content ?? '')}\nusage: ${JSON.stringify(body.usage)}`;
 }
 
+/** Builds the native engine on first use: the serving pods load native/build/selectn.node. */
+function ensureNativeBuild(): void {
+  if (existsSync(join(repoRoot, 'native/build/selectn.node'))) return;
+  step('native/scripts/build.sh (builds the engine on first use)');
+  const result = spawnSync('bash', [join(repoRoot, 'native/scripts/build.sh')], {
+    stdio: 'inherit',
+  });
+  if (result.status !== 0) throw new Error('native build failed (see its output above)');
+}
+
 async function clusterDemo(runCommand: RunCommand, timeoutS: number): Promise<void> {
+  ensureNativeBuild();
   step('selectn cluster up (builds the control plane on first use)');
   await runCommand(['cluster', 'up']);
   const kubeconfig = clusterPaths(DEFAULT_CLUSTER_NAME).kubeconfig;
