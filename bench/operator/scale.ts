@@ -60,7 +60,36 @@ async function metricSum(port: number, name: string): Promise<number> {
   return sum;
 }
 
+interface PodTimes {
+  metadata: { creationTimestamp?: string };
+  status?: { conditions?: { type: string; lastTransitionTime?: string }[] };
+}
+
+/**
+ * When (seconds after the first create, 1 s resolution from the API server's timestamps) the
+ * pods were created, scheduled and Ready: median and last. Shows which stage the time went to.
+ */
+function podTimeline(items: PodTimes[], startMs: number) {
+  const stage = (at: (p: PodTimes) => string | undefined) => {
+    const s = items
+      .map((p) => Date.parse(at(p) ?? '') - startMs)
+      .filter((ms) => Number.isFinite(ms))
+      .sort((a, b) => a - b)
+      .map((ms) => Math.round(ms / 100) / 10);
+    return { p50: s[Math.floor(s.length / 2)] ?? null, max: s.at(-1) ?? null };
+  };
+  const cond = (type: string) => (p: PodTimes) =>
+    p.status?.conditions?.find((c) => c.type === type)?.lastTransitionTime;
+  return {
+    created: stage((p) => p.metadata.creationTimestamp),
+    scheduled: stage(cond('PodScheduled')),
+    ready: stage(cond('Ready')),
+  };
+}
+
 log(`starting cluster ${NAME}: ${NODES} nodes x ${GPUS_PER_NODE} GPUs`);
+// A fresh cluster each run: a previous run's 2,000 pods would otherwise be deleted first.
+await clusterDown({ name: NAME, purge: true });
 const info = await clusterUp({
   name: NAME,
   nodes: {
@@ -76,9 +105,6 @@ const info = await clusterUp({
 const kc = info.kubeconfig;
 kubectl(kc, ['apply', '-f', `${root}crds/selectn.dev_selectndeployments.yaml`]);
 kubectl(kc, ['wait', '--for=condition=Established', 'crd/selectndeployments.serving.selectn.dev']);
-spawnSync(binaryPaths().kubectl, ['delete', 'namespace', NS, '--wait=true'], {
-  env: { ...process.env, KUBECONFIG: kc },
-});
 kubectl(kc, ['create', 'namespace', NS]);
 
 const port = 18080 + Math.floor(Math.random() * 1000);
@@ -172,9 +198,11 @@ try {
   const rssEnd = rssBytes(pid);
   const reconciles =
     (await metricSum(port, 'selectn_operator_reconciles_total')) - reconcilesBefore;
-  const pods = (
-    JSON.parse(kubectl(kc, ['get', 'pods', '-n', NS, '-o', 'json'])) as { items: unknown[] }
-  ).items.length;
+  const podList = JSON.parse(kubectl(kc, ['get', 'pods', '-n', NS, '-o', 'json'])) as {
+    items: PodTimes[];
+  };
+  const pods = podList.items.length;
+  const timeline = podTimeline(podList.items, Date.now() - performance.now() + t0);
   const result = {
     benchmark: 'operator-scale',
     command: 'node_modules/.bin/node bench/operator/scale.ts',
@@ -187,6 +215,7 @@ try {
     pods,
     convergeS: Math.round(convergeS * 10) / 10,
     applyS: Math.round(applyS * 10) / 10,
+    timelineS: timeline,
     reconciles,
     reconcilesPerS: Math.round((reconciles / convergeS) * 10) / 10,
     operatorRssBytes: peakRss,
@@ -204,5 +233,5 @@ try {
 } finally {
   clearInterval(sampler);
   operator.kill('SIGTERM');
-  if (!values.keep) await clusterDown({ name: NAME });
+  if (!values.keep) await clusterDown({ name: NAME, purge: true });
 }

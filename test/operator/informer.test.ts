@@ -110,6 +110,25 @@ function watched(path: string, labelSelector?: string, baseBackoffMs = 100): Wat
 const names = (objects: readonly KubeObject[]) => objects.map((o) => o.metadata.name).sort();
 
 describe('informer against the real API server', () => {
+  it('lists in pages: every object, trimmed as its page lands, with the snapshot resourceVersion', async () => {
+    for (const name of ['p1', 'p2', 'p3', 'p4', 'p5'])
+      await kc(['apply', '-f', '-'], configMap(name, 'paged'));
+    const gets: number[] = [];
+    const client = new KubeClient(loadKubeConfig(cluster.kubeconfig), (verb, status) => {
+      if (verb === 'GET' && status === 200) gets.push(status);
+    });
+    const list = await client.listPaged<KubeObject>(
+      `/api/v1/namespaces/${ns.name}/configmaps`,
+      { labelSelector: `${TEST_LABEL}=paged` },
+      withoutManagedFields,
+      2,
+    );
+    expect(names(list.items)).toEqual(['p1', 'p2', 'p3', 'p4', 'p5']);
+    expect(gets).toHaveLength(3);
+    expect(list.items.every((o) => !('managedFields' in o.metadata))).toBe(true);
+    expect(Number(list.metadata?.resourceVersion)).toBeGreaterThan(0);
+  });
+
   it('resumes after its connections are cut: restarts with backoff and sees what changed meanwhile', async () => {
     const p = await startProxy();
     await kc(['apply', '-f', '-'], configMap('a', 'cut'));
