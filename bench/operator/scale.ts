@@ -7,8 +7,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
+import { load } from 'js-yaml';
 import { fileURLToPath } from 'node:url';
 import { binaryPaths } from '../../src/cluster/build.ts';
+import { buildOperatorBundle } from '../../src/build/operator-bundle.ts';
 import { clusterDown, clusterUp } from '../../src/cluster/cluster.ts';
 import { KubeClient, paths } from '../../src/operator/kube/client.ts';
 import { loadKubeConfig } from '../../src/operator/manager.ts';
@@ -21,6 +23,8 @@ const { values } = parseArgs({
     'timeout-s': { type: 'string', default: '600' },
     workers: { type: 'string', default: '16' },
     keep: { type: 'boolean', default: false },
+    // bundle: dist/selectn-operator.mjs, what the chart runs; source: `selectn operator` from src/
+    operator: { type: 'string', default: 'bundle' },
     out: { type: 'string', default: 'bench/results/operator-scale.json' },
   },
 });
@@ -47,6 +51,12 @@ function kubectl(kubeconfig: string, args: string[], input?: string): string {
   return r.stdout;
 }
 
+/** User + system CPU seconds a process has used (from /proc/<pid>/stat). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 function rssBytes(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+([0-9]+) kB/.exec(status)?.[1] ?? NaN) * 1024;
@@ -58,6 +68,14 @@ async function metricSum(port: number, name: string): Promise<number> {
   for (const line of text.split('\n'))
     if (line.startsWith(name)) sum += Number(line.split(' ').pop());
   return sum;
+}
+
+/** The chart's default operator.nodeOptions: the bench runs the operator as installed. */
+function chartNodeOptions(): string {
+  const values = load(readFileSync(`${root}charts/selectn-operator/values.yaml`, 'utf8')) as {
+    operator: { nodeOptions: string };
+  };
+  return values.operator.nodeOptions;
 }
 
 interface PodTimes {
@@ -107,11 +125,15 @@ kubectl(kc, ['apply', '-f', `${root}crds/selectn.dev_selectndeployments.yaml`]);
 kubectl(kc, ['wait', '--for=condition=Established', 'crd/selectndeployments.serving.selectn.dev']);
 kubectl(kc, ['create', 'namespace', NS]);
 
+if (values.operator !== 'bundle' && values.operator !== 'source')
+  throw new Error(`--operator: bundle or source, got ${values.operator}`);
+const entry =
+  values.operator === 'bundle' ? await buildOperatorBundle() : `${root}src/cli/selectn.ts`;
 const port = 18080 + Math.floor(Math.random() * 1000);
 const operator = spawn(
   process.execPath,
   [
-    `${root}src/cli/selectn.ts`,
+    entry,
     'operator',
     '--kubeconfig',
     kc,
@@ -129,8 +151,7 @@ const operator = spawn(
     env: {
       ...process.env,
       SELECTN_LOG_LEVEL: process.env['SELECTN_LOG_LEVEL'] ?? 'warn',
-      // the chart's operator.nodeOptions default
-      NODE_OPTIONS: process.env['NODE_OPTIONS'] ?? '--max-semi-space-size=1',
+      NODE_OPTIONS: process.env['NODE_OPTIONS'] ?? chartNodeOptions(),
     },
   },
 );
@@ -180,9 +201,11 @@ try {
   let ready = 0;
   const deadline = t0 + Number(values['timeout-s']) * 1000;
   for (;;) {
-    const list = JSON.parse(kubectl(kc, ['get', 'sndep', '-n', NS, '-o', 'json'])) as {
-      items: { status?: { conditions?: { type: string; status: string }[] } }[];
-    };
+    // Over the bench's kept-alive client: a kubectl process per poll would load the machine.
+    const list = await client.list<{
+      metadata: { name?: string };
+      status?: { conditions?: { type: string; status: string }[] };
+    }>(paths.deployments(NS));
     ready = list.items.filter((d) =>
       d.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
     ).length;
@@ -196,6 +219,7 @@ try {
   const heapUsed = await metricSum(port, 'selectn_operator_nodejs_heap_size_used_bytes');
   const heapTotal = await metricSum(port, 'selectn_operator_nodejs_heap_size_total_bytes');
   const rssEnd = rssBytes(pid);
+  const operatorCpuS = cpuSeconds(pid);
   const reconciles =
     (await metricSum(port, 'selectn_operator_reconciles_total')) - reconcilesBefore;
   const podList = JSON.parse(kubectl(kc, ['get', 'pods', '-n', NS, '-o', 'json'])) as {
@@ -205,7 +229,8 @@ try {
   const timeline = podTimeline(podList.items, Date.now() - performance.now() + t0);
   const result = {
     benchmark: 'operator-scale',
-    command: 'node_modules/.bin/node bench/operator/scale.ts',
+    command: `node_modules/.bin/node bench/operator/scale.ts --operator ${values.operator}`,
+    operator: values.operator,
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', memoryBytes: totalmem() },
     deployments: DEPLOYMENTS,
@@ -218,6 +243,7 @@ try {
     timelineS: timeline,
     reconciles,
     reconcilesPerS: Math.round((reconciles / convergeS) * 10) / 10,
+    operatorCpuS,
     operatorRssBytes: peakRss,
     operatorRssEndBytes: rssEnd,
     operatorHeapUsedBytes: heapUsed,

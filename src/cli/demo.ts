@@ -15,7 +15,6 @@ import { UsageError } from './errors.ts';
 type RunCommand = (argv: readonly string[]) => Promise<void>;
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
-const entry = join(repoRoot, 'src/cli/selectn.ts');
 const example = join(repoRoot, 'examples/tiny-llama.yaml');
 const release = 'selectn';
 const systemNamespace = 'selectn-system';
@@ -98,6 +97,9 @@ function ensureNativeBuild(): void {
 
 async function clusterDemo(runCommand: RunCommand, timeoutS: number): Promise<void> {
   ensureNativeBuild();
+  step('npm run build (bundles the operator the chart runs: dist/selectn-operator.mjs)');
+  const { buildOperatorBundle } = await import('../build/operator-bundle.ts');
+  const operatorBundle = await buildOperatorBundle();
   step('selectn cluster up (builds the control plane on first use)');
   await runCommand(['cluster', 'up']);
   const kubeconfig = clusterPaths(DEFAULT_CLUSTER_NAME).kubeconfig;
@@ -122,7 +124,7 @@ async function clusterDemo(runCommand: RunCommand, timeoutS: number): Promise<vo
       '--set-string',
       'podLabels.selectn\\.dev/local-runner=true',
       '--set-json',
-      `operator.command=${JSON.stringify([process.execPath, entry, 'operator'])}`,
+      `operator.command=${JSON.stringify([process.execPath, operatorBundle, 'operator'])}`,
     ],
     kubeconfig,
   );

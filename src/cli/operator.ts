@@ -25,7 +25,13 @@ function int(flag: string, value: string, min: number, max: number): number {
   return n;
 }
 
-export function registerOperator(program: Command): void {
+export interface OperatorCommandOptions {
+  /** Script whose `serve` command local-runner pods run (default: the running CLI). */
+  cliEntry?: string;
+}
+
+export function registerOperator(program: Command, options: OperatorCommandOptions = {}): void {
+  const cliEntry = options.cliEntry ?? process.argv[1];
   program
     .command('operator')
     .description('run the SelectNDeployment operator (controller, leader election, metrics)')
@@ -58,8 +64,8 @@ export function registerOperator(program: Command): void {
         metricsHost: flags.metricsHost,
         localRunner: flags.localRunner === true,
         // The local runner starts pods as processes on this machine: run this same CLI.
-        ...(flags.localRunner === true && process.argv[1] !== undefined
-          ? { serveCommand: [process.execPath, process.argv[1], 'serve'] }
+        ...(flags.localRunner === true && cliEntry !== undefined
+          ? { serveCommand: [process.execPath, cliEntry, 'serve'] }
           : {}),
         workers: int('--workers', flags.workers, 1, 64),
         resyncMs: int('--resync-seconds', flags.resyncSeconds, 1, 86_400) * 1000,

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { createLogger } from '../log/logger.ts';
-import { loadEngine, profileLoaded } from '../server/bootstrap.ts';
 import { ConfigError, parseServeConfig } from '../server/config.ts';
 import { UsageError } from './errors.ts';
 import { addConfigOptions } from './serve.ts';
@@ -51,6 +50,7 @@ export function registerProfile(program: Command): void {
       throw new UsageError(`--model: ${config.model} is not a model folder (no config.json)`);
     }
     const log = createLogger({ level: config.logLevel, name: 'selectn-profile' });
+    const { loadEngine, profileLoaded } = await import('../server/bootstrap.ts');
     const engine = await loadEngine(config, log);
     try {
       const profile = await profileLoaded(engine, config, log);

@@ -7,9 +7,6 @@ import { join } from 'node:path';
 import { MOUNT_ROOT_ENV, SERVE_ENV_NAMES } from '../api/index.ts';
 import { createLogger } from '../log/logger.ts';
 import { ConfigError, flagOf, parseServeConfig, ServeConfig } from '../server/config.ts';
-import { productionLoader } from '../server/bootstrap.ts';
-import { startServer } from '../server/lifecycle.ts';
-import { monotonicClock } from '../server/serving.ts';
 import { UsageError } from './errors.ts';
 
 /** Adds one `--kebab-key <value>` option per config key, described from the schema. */
@@ -56,6 +53,12 @@ export function registerServe(program: Command): void {
       throw new UsageError(`--control-token-file: ${config.controlTokenFile} does not exist`);
     }
     const logger = createLogger({ level: config.logLevel, name: 'selectn-serve' });
+    // Loaded here, not at the top: other commands (the operator above all) never pay for them.
+    const [{ productionLoader }, { startServer }, { monotonicClock }] = await Promise.all([
+      import('../server/bootstrap.ts'),
+      import('../server/lifecycle.ts'),
+      import('../server/serving.ts'),
+    ]);
     const server = await startServer(
       config,
       logger,

@@ -329,8 +329,11 @@ function launches(
         '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
         `--manage-nodes-with-label-selector=${CLUSTER_NODE_LABEL}=${config.name}`,
         '--node-ip=127.0.0.1',
-        // Fake pod IPs (kwok-run pods) come from loopback too, so any probe of them stays local.
-        '--cidr=127.16.0.1/16',
+        // Fake pod IPs (kwok-run pods) come from 198.18.0.0/15, the range reserved for
+        // benchmarking (RFC 2544): never routed anywhere, yet valid endpoint addresses, so the
+        // Services of fake pods get endpoints (loopback addresses are refused, and the
+        // endpoint controllers would retry and warn for every pod).
+        '--cidr=198.18.0.1/16',
         '--node-lease-duration-seconds=40',
         `--server-address=127.0.0.1:${ports.kwok}`,
       ],

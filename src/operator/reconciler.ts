@@ -158,7 +158,13 @@ export class Reconciler {
 
     if (parsed.success && !specError && plan) {
       const owner: Owner = { name, namespace, uid, generation, spec: parsed.data };
-      await Promise.all([this.ensureSecret(owner), this.ensureService(owner)]);
+      // Pods do not wait for the Service: its ClusterIP allocation takes seconds on a busy API
+      // server, and serving pods need only the Secret they mount.
+      const serviceDone = this.ensureService(owner).then(
+        () => undefined,
+        (error: unknown) => ({ error }),
+      );
+      await this.ensureSecret(owner);
       const { hash } = podTemplate(owner, plan, this.deps.options);
       templateHash = hash;
       const views = owned.map((p): PodView => {
@@ -215,6 +221,8 @@ export class Reconciler {
           `created ${created} pod(s) for template ${hash}`,
         );
       }
+      const serviceFailed = await serviceDone;
+      if (serviceFailed) throw serviceFailed.error;
       if (actions.delete.length > 0) {
         this.deps.events?.emit(
           regarding,

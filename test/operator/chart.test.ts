@@ -185,7 +185,7 @@ describe.skipIf(helm === undefined)('helm', () => {
     const dep = docs.find((d) => d.kind === 'Deployment');
     expect(dep?.spec?.replicas).toBe(2);
     const c = dep?.spec?.template?.spec?.containers?.[0];
-    expect(c?.command).toEqual(['selectn', 'operator']);
+    expect(c?.command).toEqual(['node', 'dist/selectn-operator.mjs', 'operator']);
     expect(c?.args).toContain('--leader-elect');
     expect(docs.map((d) => d.kind).sort()).toEqual([
       'ClusterRole',

@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildOperatorBundle } from '../../src/build/operator-bundle.ts';
 import { binaryPaths } from '../../src/cluster/build.ts';
 import {
   CLUSTER_START_TIMEOUT_MS,
@@ -20,7 +21,6 @@ import {
 } from '../cluster/harness.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
-const entry = `${root}/src/cli/selectn.ts`;
 
 interface Json {
   [key: string]: unknown;
@@ -81,6 +81,7 @@ async function apply(text: string): Promise<{ code: number; stdout: string; stde
 describe('operator end to end', () => {
   let cluster: TestCluster;
   let system: TestNamespace;
+  let operatorBundle: string;
   let ns: TestNamespace;
   const release = `sn${Date.now().toString(36)}`;
   const helm = (args: string[]) =>
@@ -97,6 +98,8 @@ describe('operator end to end', () => {
 
   beforeAll(async () => {
     cluster = await useCluster();
+    // The chart runs the bundled operator; built here so that it is never stale.
+    operatorBundle = await buildOperatorBundle();
     system = await freshNamespace('selectn-system');
     ns = await freshNamespace('operator');
   }, CLUSTER_START_TIMEOUT_MS);
@@ -121,7 +124,7 @@ describe('operator end to end', () => {
       '--set',
       'operator.logLevel=debug',
       '--set-json',
-      `operator.command=${JSON.stringify([NODE, entry, 'operator'])}`,
+      `operator.command=${JSON.stringify([NODE, operatorBundle, 'operator'])}`,
     ]);
     expect(r.status, r.stderr).toBe(0);
     await waitFor(
