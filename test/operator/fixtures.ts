@@ -117,6 +117,8 @@ export interface Call {
 export class FakeApi implements ReconcilerApi {
   readonly calls: Call[] = [];
   lagging = false;
+  /** When set, applying a Service fails with it (as a slow, then failing API server would). */
+  serviceError: ApiError | undefined;
   private readonly pods: FakeCache<Pod>;
   private readonly services: FakeCache<Service>;
   private readonly secrets: FakeCache<Secret>;
@@ -170,6 +172,13 @@ export class FakeApi implements ReconcilerApi {
       if (dep)
         this.deployments.put({ ...dep, status: (body as unknown as StoredDeployment).status });
     } else if (path.includes('/services/')) {
+      const error = this.serviceError;
+      if (error)
+        return new Promise((_, reject) => {
+          setTimeout(() => {
+            reject(error);
+          }, 5);
+        });
       this.services.put(body);
     }
     return Promise.resolve(body);

@@ -3,6 +3,7 @@ import { silentLogger } from '../../src/log/logger.ts';
 import { LABELS, type SelectNDeploymentSpecInput } from '../../src/api/index.ts';
 import { Reconciler, type StoredDeployment } from '../../src/operator/reconciler.ts';
 import type { Pod, Secret, Service } from '../../src/operator/kube/types.ts';
+import { ApiError } from '../../src/operator/errors.ts';
 import { FakeApi, FakeCache, stored, withState } from './fixtures.ts';
 
 function setup(spec: Partial<SelectNDeploymentSpecInput> = {}) {
@@ -69,6 +70,20 @@ describe('reconcile', () => {
     const creates = t.api.calls.filter((c) => c.verb === 'create' && c.path.endsWith('/pods'));
     expect(creates).toHaveLength(6);
     expect(new Set(creates.map((c) => c.body?.metadata.name)).size).toBe(3);
+  });
+
+  it('creates the pods without waiting for the Service, then fails the pass with its error', async () => {
+    const t = setup({ replicas: 2 });
+    t.api.serviceError = new ApiError(500, 'InternalError', 'ClusterIP allocation failed');
+    await expect(t.run()).rejects.toThrow('ClusterIP allocation failed');
+    expect(t.pods.list()).toHaveLength(2);
+    expect(t.secrets.list()).toHaveLength(1);
+    expect(t.services.list()).toHaveLength(0);
+    // The retry makes the Service and creates no second set of pods.
+    t.api.serviceError = undefined;
+    await t.run();
+    expect(t.services.list()).toHaveLength(1);
+    expect(t.pods.list()).toHaveLength(2);
   });
 
   it('scales with spec.replicas', async () => {
