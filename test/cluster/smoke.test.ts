@@ -7,6 +7,7 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CoreV1Api,
+  DiscoveryV1Api,
   KubeConfig,
   PatchStrategy,
   setHeaderOptions,
@@ -132,6 +133,33 @@ describe('local cluster', () => {
     expect(pending.status?.conditions?.find((c) => c.type === 'PodScheduled')?.message).toContain(
       'nvidia.com/gpu',
     );
+  });
+
+  it('gives fake pods routable-looking IPs, so that a Service selecting them gets endpoints', async () => {
+    const pod = kwokPod('endpoint', ns.name, 1);
+    pod.metadata = { ...pod.metadata, labels: { app: 'endpoint-test' } };
+    await cluster.core.createNamespacedPod({ namespace: ns.name, body: pod });
+    await cluster.core.createNamespacedService({
+      namespace: ns.name,
+      body: {
+        metadata: { name: 'endpoint-test', namespace: ns.name },
+        spec: { selector: { app: 'endpoint-test' }, ports: [{ port: 80, targetPort: 8080 }] },
+      },
+    });
+    const running = await waitForPod(cluster, ns.name, 'endpoint', 'Running', isRunningAndReady);
+    const ip = running.status?.podIP ?? '';
+    // 198.18.0.0/15 (RFC 2544): endpoint validation refuses loopback addresses.
+    expect(ip).toMatch(/^198\.1[89]\.\d+\.\d+$/);
+    const discovery = cluster.kc.makeApiClient(DiscoveryV1Api);
+    await waitFor('an EndpointSlice with the pod address', async () => {
+      const slices = await discovery.listNamespacedEndpointSlice({
+        namespace: ns.name,
+        labelSelector: 'kubernetes.io/service-name=endpoint-test',
+      });
+      return slices.items.some((slice) =>
+        (slice.endpoints ?? []).some((e) => e.addresses.includes(ip) && e.conditions?.ready),
+      );
+    });
   });
 
   it('runs a runner pod as a local process serving HTTP on its pod IP, and stops it on delete', async () => {
