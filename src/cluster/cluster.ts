@@ -25,6 +25,7 @@ import { clusterStateDir, repoRoot } from './paths.ts';
 import {
   readPidFile,
   recordAlive,
+  runsWithArgs,
   spawnDetached,
   stopPidFile,
   stopRecord,
@@ -577,7 +578,12 @@ export async function clusterUp(options: UpOptions = {}): Promise<ClusterInfo> {
     for (const component of PROCESS_NAMES) {
       const launch = plan[component];
       const existing = readPidFile(pidFile(paths, component));
-      if (existing && recordAlive(existing)) {
+      // A component started with other flags (an older checkout, another node shape) is
+      // restarted, so that `up` always leaves the cluster as this version configures it.
+      if (existing && recordAlive(existing) && !runsWithArgs(existing.pid, launch.args)) {
+        report(`restarting ${component} (its flags changed)`);
+        await stopRecord(existing, 15_000);
+      } else if (existing && recordAlive(existing)) {
         await pollUntil(
           `${component} (already running) to be healthy`,
           launch.ready,

@@ -42,6 +42,17 @@ export function cmdline(pid: number): string | undefined {
   }
 }
 
+/** True when process `pid` runs with exactly these arguments (after its executable). */
+export function runsWithArgs(pid: number, args: readonly string[]): boolean {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    if (argv.at(-1) === '') argv.pop();
+    return JSON.stringify(argv.slice(1)) === JSON.stringify(args);
+  } catch {
+    return false;
+  }
+}
+
 /** True when the recorded process still runs the recorded command (zombies count as gone). */
 export function recordAlive(record: PidRecord): boolean {
   if (!pidAlive(record.pid)) return false;

@@ -25,6 +25,7 @@ import {
   expandReferences,
   fieldValue,
 } from '../../src/cluster/runner/env.ts';
+import { runsWithArgs, spawnDetached, stopRecord } from '../../src/cluster/procs.ts';
 import { IpPool, runnerSubnetOctet } from '../../src/cluster/runner/ip-pool.ts';
 import { waitFor } from './harness.ts';
 import {
@@ -322,6 +323,30 @@ describe('runner pod status', () => {
         expect(backoffMs(n, 10, 5000)).toBeLessThanOrEqual(5000);
       }),
     );
+  });
+});
+
+describe('component processes', () => {
+  it('tells whether a running process has exactly the given flags (cluster up restarts it otherwise)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'selectn-procs-'));
+    const record = spawnDetached({
+      command: process.execPath,
+      args: ['-e', 'setTimeout(() => {}, 30000)', '--', '--cidr=198.18.0.1/16', 'two words'],
+      logFile: join(dir, 'p.log'),
+      pidFile: join(dir, 'p.pid'),
+    });
+    try {
+      const args = ['-e', 'setTimeout(() => {}, 30000)', '--', '--cidr=198.18.0.1/16', 'two words'];
+      expect(runsWithArgs(record.pid, args)).toBe(true);
+      expect(
+        runsWithArgs(record.pid, [...args.slice(0, 3), '--cidr=127.16.0.1/16', 'two words']),
+      ).toBe(false);
+      expect(runsWithArgs(record.pid, args.slice(0, 4))).toBe(false);
+    } finally {
+      await stopRecord(record, 5000);
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(runsWithArgs(record.pid, ['-e', 'setTimeout(() => {}, 30000)'])).toBe(false);
   });
 });
 
