@@ -51,7 +51,7 @@ export function registerOperator(program: Command, options: OperatorCommandOptio
       '--local-runner',
       'label pods for the local cluster pod runner (selectn.dev/local-runner)',
     )
-    .option('--workers <n>', 'concurrent reconciles (of different resources)', '4')
+    .option('--workers <n>', 'concurrent reconciles (of different resources)', '16')
     .option('--resync-seconds <s>', 'period of the full resync', '300')
     .action(async (flags: OperatorFlags) => {
       const log = createLogger({ name: 'selectn-operator' });
