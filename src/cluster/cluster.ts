@@ -563,8 +563,6 @@ export async function clusterUp(options: UpOptions = {}): Promise<ClusterInfo> {
       nodes,
       runner,
     };
-    const runnerChanged =
-      previous !== undefined && JSON.stringify(previous.runner) !== JSON.stringify(runner);
     writeFileSync(paths.config, JSON.stringify(config, null, 2) + '\n');
     for (const dir of [paths.logs, paths.pids, paths.pods, paths.etcdData]) {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -573,23 +571,23 @@ export async function clusterUp(options: UpOptions = {}): Promise<ClusterInfo> {
     writeComponentConfigs(config, paths, pki);
     const plan = launches(config, paths, pki, bins);
     const started: ProcessName[] = [];
-    if (runnerChanged) await stopPidFile(pidFile(paths, 'pod-runner'), 15_000);
 
     for (const component of PROCESS_NAMES) {
       const launch = plan[component];
       const existing = readPidFile(pidFile(paths, component));
-      // A component started with other flags (an older checkout, another node shape) is
-      // restarted, so that `up` always leaves the cluster as this version configures it.
-      if (existing && recordAlive(existing) && !runsWithArgs(existing.pid, launch.args)) {
+      if (existing && recordAlive(existing)) {
+        if (runsWithArgs(existing.pid, launch.args)) {
+          await pollUntil(
+            `${component} (already running) to be healthy`,
+            launch.ready,
+            launch.timeoutMs,
+          );
+          continue;
+        }
+        // Started with other flags (other runner settings, an older checkout's kwok CIDR):
+        // restarted, so that `up` always leaves the cluster as this version configures it.
         report(`restarting ${component} (its flags changed)`);
         await stopRecord(existing, 15_000);
-      } else if (existing && recordAlive(existing)) {
-        await pollUntil(
-          `${component} (already running) to be healthy`,
-          launch.ready,
-          launch.timeoutMs,
-        );
-        continue;
       }
       if (component === 'pod-runner') rmSync(join(paths.pods, 'runner.ready'), { force: true });
       const portOf: Partial<Record<ProcessName, number>> = {

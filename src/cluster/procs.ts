@@ -33,24 +33,26 @@ export function readPidFile(file: string): PidRecord | undefined {
   }
 }
 
-/** The process's command line, or undefined when it no longer exists. */
-export function cmdline(pid: number): string | undefined {
+/** The process's argv, or undefined when it no longer exists. */
+function argvOf(pid: number): string[] | undefined {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    if (argv.at(-1) === '') argv.pop();
+    return argv;
   } catch {
     return undefined;
   }
 }
 
+/** The process's command line, or undefined when it no longer exists. */
+export function cmdline(pid: number): string | undefined {
+  return argvOf(pid)?.join(' ');
+}
+
 /** True when process `pid` runs with exactly these arguments (after its executable). */
 export function runsWithArgs(pid: number, args: readonly string[]): boolean {
-  try {
-    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    if (argv.at(-1) === '') argv.pop();
-    return JSON.stringify(argv.slice(1)) === JSON.stringify(args);
-  } catch {
-    return false;
-  }
+  const argv = argvOf(pid);
+  return argv !== undefined && JSON.stringify(argv.slice(1)) === JSON.stringify(args);
 }
 
 /** True when the recorded process still runs the recorded command (zombies count as gone). */
