@@ -134,7 +134,7 @@ export class Operator {
         resource,
         path,
         labelSelector,
-        list: () => this.client.listPaged<T>(path, { labelSelector }, transform),
+        list: (trim) => this.client.listPaged<T>(path, { labelSelector }, trim),
         onEvent: (event: InformerEvent, obj: T) => {
           this.metrics.watchEvents.inc({ resource, event });
           const key = toKey(obj);

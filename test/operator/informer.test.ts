@@ -91,9 +91,9 @@ function watched(path: string, labelSelector?: string, baseBackoffMs = 100): Wat
     resource: 'test',
     path,
     labelSelector,
-    list: () => {
+    list: (trim) => {
       lists++;
-      return client.list<KubeObject>(path, { labelSelector });
+      return client.listPaged<KubeObject>(path, { labelSelector }, trim);
     },
     onEvent: (e: InformerEvent, o: KubeObject) => events.push(`${e}:${o.metadata.name ?? ''}`),
     onRestart: () => restarts.push(performance.now()),

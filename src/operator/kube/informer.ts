@@ -13,7 +13,8 @@ export type InformerEvent = (typeof INFORMER_EVENTS)[keyof typeof INFORMER_EVENT
 export interface InformerOptions<T extends KubeObject> {
   resource: string;
   path: string;
-  list: () => Promise<ObjectList<T>>;
+  /** Lists the collection, handing each item through `trim` (the informer's transform). */
+  list: (trim: (obj: T) => T) => Promise<ObjectList<T>>;
   labelSelector?: string;
   onEvent: (event: InformerEvent, obj: T) => void;
   onRestart: (error: unknown) => void;
@@ -72,13 +73,13 @@ export class Informer<T extends KubeObject> {
     this.options = options;
     const transform = options.transform ?? ((obj: T) => obj);
     const listFn = async () => {
-      const list = await options.list();
+      const list = await options.list(transform);
       this.lists++;
       return {
         apiVersion: 'v1',
         kind: 'List',
         metadata: list.metadata ?? {},
-        items: list.items.map(transform),
+        items: list.items,
       } as never;
     };
     this.lw = new ListWatch<KubernetesObject>(
