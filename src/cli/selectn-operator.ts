@@ -3,25 +3,13 @@
 // API clients of client-node that the operator never calls. That is what the chart runs: it
 // starts faster and stays far below the chart's memory limit (bench/README.md, operator scale).
 import { fileURLToPath } from 'node:url';
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import { registerOperator } from './operator.ts';
-import { UsageError } from './errors.ts';
+import { overrideExits, runProgram } from './run-program.ts';
 
-const program = new Command('selectn-operator').exitOverride();
+const program = new Command('selectn-operator').showHelpAfterError('(run with --help for usage)');
 // With --local-runner, serving pods run the `selectn` CLI of the clone this bundle was built in.
 registerOperator(program, {
   cliEntry: fileURLToPath(new URL('../src/cli/selectn.ts', import.meta.url)),
 });
-for (const command of program.commands) command.exitOverride();
-try {
-  await program.parseAsync(process.argv);
-} catch (error) {
-  if (error instanceof CommanderError) {
-    process.exitCode = error.exitCode === 0 ? 0 : 2;
-  } else {
-    process.stderr.write(
-      `selectn-operator: ${error instanceof Error ? error.message : String(error)}\n`,
-    );
-    process.exitCode = error instanceof UsageError ? 2 : 1;
-  }
-}
+process.exitCode = await runProgram(overrideExits(program), process.argv.slice(2));
