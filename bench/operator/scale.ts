@@ -128,12 +128,14 @@ function podTimeline(items: readonly PodTimes[], startEpochMs: number) {
   };
 }
 
-const spec = SpecSchema.parse({
+/** Every resource's spec, as applied; `spec` is it with the defaults the operator fills in. */
+const specInput = {
   replicas: REPLICAS,
   model: { name: 'llama-13b', source: { hostPath: { path: '/models/llama-13b' } } },
   slo: { ttftMs: 5000, tpotMs: 200 },
   resources: { gpu: { count: 1, product: 'a100-40gb' }, cpu: '1', memory: '8Gi' },
-});
+};
+const spec = SpecSchema.parse(specInput);
 const names = Array.from({ length: DEPLOYMENTS }, (_, i) => `d${String(i).padStart(4, '0')}`);
 
 async function freshCluster(): Promise<{ kubeconfig: string; client: KubeClient }> {
@@ -275,12 +277,7 @@ async function operatorPhase() {
         apiVersion: 'serving.selectn.dev/v1alpha1',
         kind: 'SelectNDeployment',
         metadata: { name, namespace: NS },
-        spec: {
-          replicas: REPLICAS,
-          model: { name: 'llama-13b', source: { hostPath: { path: '/models/llama-13b' } } },
-          slo: { ttftMs: 5000, tpotMs: 200 },
-          resources: { gpu: { count: 1, product: 'a100-40gb' }, cpu: '1', memory: '8Gi' },
-        },
+        spec: specInput,
       });
     });
     const applyS = (performance.now() - t0) / 1000;

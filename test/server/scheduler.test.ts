@@ -2,27 +2,15 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Scheduler } from '../../src/server/scheduler/scheduler.ts';
 import type { NewRequest, RequestOutput } from '../../src/server/scheduler/request.ts';
-import type { SamplingParams } from '../../src/server/engine-port.ts';
 import {
   DeterministicExecutor,
+  GREEDY,
   LinearPolicy,
   ManualClock,
   TestKvPool,
   predictMs,
   type LinearModel,
 } from './fixtures/deterministic.ts';
-
-const greedy: SamplingParams = {
-  temperature: 0,
-  topP: 1,
-  topK: 0,
-  minP: 0,
-  presencePenalty: 0,
-  frequencyPenalty: 0,
-  repetitionPenalty: 1,
-  seed: 0,
-  logprobs: null,
-};
 
 const model: LinearModel = {
   baseMs: 2,
@@ -70,7 +58,7 @@ function harness(opts: {
 }
 
 function request(id: string, prompt: number[], maxTokens: number, arrivalMs = 0): NewRequest {
-  return { id, promptTokenIds: prompt, maxTokens, sampling: greedy, stopTokenIds: [], arrivalMs };
+  return { id, promptTokenIds: prompt, maxTokens, sampling: GREEDY, stopTokenIds: [], arrivalMs };
 }
 
 /** Runs iterations until every request is finished; fails on a stall (nothing schedulable). */
