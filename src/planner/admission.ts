@@ -1,8 +1,9 @@
 // SLO-aware admission with output growth (DESIGN.md section 2). A request joins the running batch
 // only if, at some interval in the range, the KV cache holds every running request's reservation
-// (prompt + expected output, bounded by max_tokens) plus the candidate's, the decode iteration at
-// those reserved lengths and the iteration that carries the candidate's first prefill chunk both
-// meet the TPOT target, and no running request that is still prefilling is pushed past its TTFT.
+// (prompt + expected output, bounded by max_tokens) plus the candidate's, the batch's predicted
+// mean TPOT over its life at those reserved lengths (decode iterations plus its share of
+// iterations carrying a prefill chunk, mean-tpot.ts) meets the target, and no running request that
+// is still prefilling is pushed past its TTFT.
 // The interval is the least offloading that holds the reservations: among the intervals that hold
 // them it is the fastest, so it is the best for every latency target at once.
 //
@@ -16,13 +17,18 @@
 // test/server/scheduler-slo.test.ts.)
 import type { BatchShape } from './profile.ts';
 import type { IntervalChooser } from './online.ts';
+import { meanIterationMs } from './mean-tpot.ts';
 
 export interface GrowthAdmissionQuery {
   /** Decode-only iteration of the running batch with the candidate, contexts at their reservations. */
   decodeWith: BatchShape;
   /** The same without the candidate. */
   decodeWithout: BatchShape;
-  /** The iteration being built, with the candidate's first prefill chunk. */
+  /** decodeWith plus one full prefill chunk: the iterations that carry a joining request's prompt. */
+  prefillWith: BatchShape;
+  /** Fraction of the batch's iterations that carry a prefill chunk (mean-tpot.ts prefillShare). */
+  prefillShare: number;
+  /** The iteration being built, with the candidate's first prefill chunk (its TTFT, running prefills' TTFT). */
   chunkWith: BatchShape;
   /** The iteration being built, without the candidate. */
   chunkWithout: BatchShape;
@@ -84,13 +90,13 @@ export function admitWithGrowth(
   const interval = chooser.candidates[index] ?? 0;
   const decodeMs = predict(index, q.decodeWith);
   const chunkMs = predict(index, q.chunkWith);
-  const tpot = Math.max(decodeMs, chunkMs);
+  const tpot = meanIterationMs(decodeMs, predict(index, q.prefillWith), q.prefillShare);
   const ttft = q.candidateWaitedMs + Math.max(1, q.candidatePrefillIterations) * chunkMs;
   if (tpot > q.slo.tpotMs) {
     return {
       admit: false,
       reason: 'latency',
-      detail: `predicted ${tpot.toFixed(1)} ms > TPOT ${q.slo.tpotMs} ms at N = ${interval}, the least offloading holding ${q.reservedWith} KV tokens`,
+      detail: `predicted mean ${tpot.toFixed(1)} ms > TPOT ${q.slo.tpotMs} ms at N = ${interval}, the least offloading holding ${q.reservedWith} KV tokens`,
       predictedTpotMs: tpot,
       predictedTtftMs: ttft,
     };

@@ -13,6 +13,15 @@ export {
   nonLayerParams,
   totalParams,
 } from './model.ts';
+export {
+  MODEL_FAMILIES,
+  REFUSED_SETTINGS,
+  SUPPORTED_MODEL_TYPES,
+  modelFamiliesMarkdown,
+  modelFamily,
+  type ModelFamily,
+  type RefusedSetting,
+} from './model-families.ts';
 export { HardwareDescription, HostLink } from './hardware.ts';
 export {
   BUILTIN_HARDWARE,
@@ -98,6 +107,14 @@ export {
   type IntervalChoice,
   type IntervalChooser,
 } from './online.ts';
+export {
+  lifeShapes,
+  meanIterationMs,
+  prefillShare,
+  promptTokensPerIteration,
+  type LifeShapes,
+  type PromptAndOutput,
+} from './mean-tpot.ts';
 export {
   admitWithGrowth,
   type GrowthAdmissionDecision,

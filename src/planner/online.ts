@@ -14,6 +14,7 @@ import type { BatchShape } from './profile.ts';
 import type { LatencyModel } from './latency-model.ts';
 import { intervalOrder, offloadedLayerCount } from './offload-sets.ts';
 import { predictIteration } from './timeline.ts';
+import { meanIterationMs, type LifeShapes } from './mean-tpot.ts';
 
 export interface IntervalChoice {
   interval: number;
@@ -46,19 +47,22 @@ export interface IntervalChooser {
     kvTokensInUse: number,
   ): IntervalChoice;
   /**
-   * Admission for chooseHolding(): as admit(), and when the request needs more offloading than
-   * the batch without it, only if that deeper offloading could serve more KV tokens per ms when
-   * full: capacity(N_with) / T(shapeWith at N_with) >= capacity(N_without) / T(shapeWithout at
-   * N_without), N_with and N_without being the least offloading holding kvWith and kvWithout,
-   * both times taken with one new token per sequence (decode-only iterations).
+   * Admission for chooseHolding(): the batch with the request (`life`: its decode iteration at the
+   * reservations, the iteration that also carries a prefill chunk, and the share of such
+   * iterations) must hold kvWith at some interval and its predicted mean TPOT there
+   * (mean-tpot.ts) must meet targetMs. When the request needs more offloading than the batch
+   * without it (decodeWithout, kvWithout), it is admitted only if that deeper offloading could
+   * serve more KV tokens per ms when full: capacity(N_with) / T(decode with, N_with) >=
+   * capacity(N_without) / T(decode without, N_without), N_with and N_without being the least
+   * offloading holding kvWith and kvWithout.
    * Freed memory is worth a slower iteration only when the larger batch it allows more than
    * makes up for it (true on an L4, where copies hide behind slow compute; false for a 13B model
    * on an A100 with PCIe 4, where one layer's copy costs most of a decode iteration).
    */
   admitOffloading(
-    shapeWith: BatchShape,
+    life: LifeShapes,
     kvWith: number,
-    shapeWithout: BatchShape,
+    decodeWithout: BatchShape,
     kvWithout: number,
     bandwidthBytesPerS: number,
     targetMs: number,
@@ -81,8 +85,6 @@ export interface IntervalChooser {
     kvTokensNeeded: number,
   ): AdmissionDecision;
 }
-
-const decodeOnly = (shape: BatchShape): BatchShape => ({ ...shape, newTokens: shape.sequences });
 
 export function intervalChooser(
   latency: LatencyModel,
@@ -203,7 +205,7 @@ export function intervalChooser(
       }
       return this.choose(shape, bandwidth, targetMs, kvTokensInUse);
     },
-    admitOffloading(shapeWith, kvWith, shapeWithout, kvWithout, bandwidth, targetMs) {
+    admitOffloading(life, kvWith, decodeWithout, kvWithout, bandwidth, targetMs) {
       if ((capacities[0] ?? 0) < kvWith) {
         return {
           admit: false,
@@ -212,13 +214,15 @@ export function intervalChooser(
         };
       }
       const withIndex = lastHolding(kvWith);
-      load(shapeWith, bandwidth);
-      const withMs = timeAt(withIndex);
+      load(life.decode, bandwidth);
+      const withDecodeMs = timeAt(withIndex);
+      load(life.prefill, bandwidth);
+      const withMs = meanIterationMs(withDecodeMs, timeAt(withIndex), life.prefillShare);
       if (withMs > targetMs) {
         return {
           admit: false,
           reason: 'latency',
-          detail: `predicted ${withMs.toFixed(1)} ms > ${targetMs} ms at the least offloading holding ${kvWith} KV tokens`,
+          detail: `predicted mean ${withMs.toFixed(1)} ms > ${targetMs} ms at the least offloading holding ${kvWith} KV tokens`,
         };
       }
       const withoutIndex = lastHolding(kvWithout);
@@ -227,9 +231,7 @@ export function intervalChooser(
       }
       // Rates are compared on decode-only iterations, where the batch spends most of its time
       // (a prefill chunk hides copies that decodes cannot).
-      load(decodeOnly(shapeWith), bandwidth);
-      const withDecodeMs = timeAt(withIndex);
-      load(decodeOnly(shapeWithout), bandwidth);
+      load(decodeWithout, bandwidth);
       const withoutMs = timeAt(withoutIndex);
       const rateWith = (capacities[withIndex] ?? 0) / withDecodeMs;
       const rateWithout = (capacities[withoutIndex] ?? 0) / withoutMs;

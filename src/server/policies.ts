@@ -3,14 +3,16 @@
 // the plan's range), `fixed-n-K`, `no-offload` and `full-streaming` (the simulator's names).
 // Admission is SLO-aware for every policy, at the intervals that policy may use (the planner's
 // admitWithGrowth): a request joins the running batch only when some allowed N holds every
-// running request's KV reservation (prompt + expected output) plus its own, keeps the decode
-// iteration at those lengths and the iteration with its prefill chunk within the TPOT target,
+// running request's KV reservation (prompt + expected output) plus its own, keeps the
+// batch's predicted mean TPOT (decode iterations plus their share of prefill chunks) within target,
 // pushes no running prefill past its TTFT, and, when it needs deeper offloading, raises decode
 // throughput. Each iteration runs at the least offloading that holds the reservations and meets
 // the TPOT; kvBudgetTokens() tells the scheduler when to preempt instead of offloading past it.
 import {
   admitWithGrowth,
   intervalChooser,
+  lifeShapes,
+  prefillShare,
   type IntervalChooser,
   type LatencyModel,
 } from '../planner/index.ts';
@@ -142,12 +144,17 @@ export function createPolicy(
     admit(query: AdmissionQuery, status: RuntimeStatus): AdmissionDecision {
       const chunk = Math.min(query.candidateTokens, query.chunkTokens);
       const n = query.runningSequences;
+      const reservedWith = query.reservedTokens + query.candidateReservedTokens;
+      const life = lifeShapes(
+        n + 1,
+        reservedWith,
+        query.maxChunkTokens,
+        prefillShare(query.promptTokensPerIteration, query.maxChunkTokens),
+      );
       const decision = admitWithGrowth(chooser, {
-        decodeWith: {
-          sequences: n + 1,
-          newTokens: n + 1,
-          contextTokens: query.reservedTokens + query.candidateReservedTokens,
-        },
+        decodeWith: life.decode,
+        prefillWith: life.prefill,
+        prefillShare: life.prefillShare,
         decodeWithout: { sequences: n, newTokens: n, contextTokens: query.reservedTokens },
         chunkWith: {
           sequences: query.running.sequences + 1,
@@ -156,7 +163,7 @@ export function createPolicy(
         },
         chunkWithout: query.running,
         reservedWithout: query.reservedTokens,
-        reservedWith: query.reservedTokens + query.candidateReservedTokens,
+        reservedWith,
         candidatePrefillIterations: Math.ceil(
           query.candidateTokens / Math.max(1, query.chunkTokens),
         ),

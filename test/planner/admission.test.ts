@@ -9,6 +9,9 @@ import {
   gpuMemoryAtInterval,
   intervalChooser,
   latencyModel,
+  meanIterationMs,
+  prefillShare,
+  promptTokensPerIteration,
   resolveMemoryOptions,
   type GrowthAdmissionQuery,
 } from '../../src/planner/index.ts';
@@ -27,6 +30,12 @@ function query(n: number, each: number, candidate: number, bw = 24e9): GrowthAdm
   return {
     decodeWith: { sequences: n + 1, newTokens: n + 1, contextTokens: n * each + candidate },
     decodeWithout: { sequences: n, newTokens: n, contextTokens: n * each },
+    prefillWith: {
+      sequences: n + 1,
+      newTokens: n + 512,
+      contextTokens: n * each + candidate + 512,
+    },
+    prefillShare: 0.05,
     chunkWith: { sequences: n + 1, newTokens: n + 256, contextTokens: n * each + 256 },
     chunkWithout: { sequences: n, newTokens: n, contextTokens: n * each },
     reservedWithout: n * each,
@@ -87,6 +96,27 @@ describe('admitWithGrowth', () => {
     ).toBe(true);
   });
 
+  it('prices the mean TPOT over the batch life, not every iteration as carrying a full chunk', () => {
+    // Four running requests of 256-token prompts and 128-token outputs: one iteration in ~40
+    // carries a chunk. The chunk iteration alone exceeds a 70 ms TPOT; the mean does not.
+    const tight = { ttftMs: 2000, tpotMs: 70 };
+    const q = { ...query(4, 384, 384), slo: tight, prefillShare: prefillShare(5 * 2, 512) };
+    expect(latency.predict(0, q.prefillWith, 24e9).iterationMs).toBeGreaterThan(tight.tpotMs);
+    const d = admitWithGrowth(chooser, q);
+    expect(d).toMatchObject({ admit: true, interval: 0 });
+    expect(d.predictedTpotMs).toBeCloseTo(
+      meanIterationMs(
+        latency.predict(0, q.decodeWith, 24e9).iterationMs,
+        latency.predict(0, q.prefillWith, 24e9).iterationMs,
+        q.prefillShare,
+      ),
+      6,
+    );
+    // Prompts long against their outputs (every iteration carries a chunk): refused.
+    const heavy = admitWithGrowth(chooser, { ...q, prefillShare: 1 });
+    expect(heavy).toMatchObject({ admit: false, reason: 'latency' });
+  });
+
   it('admits a late candidate (waiting cannot help it) and says its TTFT is missed', () => {
     const d = admitWithGrowth(chooser, { ...query(4, 512, 512), candidateWaitedMs: 5000 });
     expect(d).toMatchObject({ admit: true, ttftMet: false });
@@ -122,5 +152,22 @@ describe('kvBudgetTokens', () => {
     expect(chooser.kvBudgetTokens(shape, 12e9, 100)).toBeLessThanOrEqual(
       chooser.kvBudgetTokens(shape, 24e9, 100),
     );
+  });
+});
+
+describe('mean TPOT over a batch life', () => {
+  it('takes prefill intake per decode step over the chunk size as the share of chunk iterations', () => {
+    const batch = [
+      { promptTokens: 256, outputTokens: 128 },
+      { promptTokens: 1024, outputTokens: 64 },
+    ];
+    expect(promptTokensPerIteration(batch)).toBe(18);
+    expect(prefillShare(18, 512)).toBeCloseTo(18 / 512, 12);
+    expect(prefillShare(2000, 512)).toBe(1);
+    expect(prefillShare(-1, 512)).toBe(0);
+    expect(() => prefillShare(1, 0)).toThrow(/chunkTokens must be positive/);
+    expect(meanIterationMs(20, 120, 0.1)).toBeCloseTo(30, 12);
+    expect(meanIterationMs(20, 120, 0)).toBe(20);
+    expect(meanIterationMs(20, 120, 1)).toBe(120);
   });
 });

@@ -116,10 +116,11 @@ describe('online interval choice', () => {
     });
     // On an A100 one layer's copy costs more than a decode iteration: offloading to admit is refused.
     const small = { sequences: 30, newTokens: 512, contextTokens: 30 * 500 };
+    const decode = { sequences: 30, newTokens: 30, contextTokens: 30 * 500 };
     const decision = chooser.admitOffloading(
-      small,
+      { decode, prefill: small, prefillShare: 0.1 },
       capacityAt(NO_OFFLOAD) + 200,
-      small,
+      decode,
       capacityAt(NO_OFFLOAD) - 300,
       24e9,
       100,

@@ -120,6 +120,8 @@ describe('serving policies', () => {
         runningSequences: 4,
         reservedTokens: 4 * 640,
         candidateReservedTokens: 192,
+        promptTokensPerIteration: 5 * (64 / 128),
+        maxChunkTokens: 512,
         prefilling: [],
       },
       status(12e9),
@@ -136,6 +138,8 @@ describe('serving policies', () => {
         runningSequences: 200,
         reservedTokens: 200 * 2048,
         candidateReservedTokens: 4096,
+        promptTokensPerIteration: 201,
+        maxChunkTokens: 4096,
         prefilling: [],
       },
       status(12e9),
@@ -155,6 +159,8 @@ describe('serving policies', () => {
       runningSequences: 24,
       reservedTokens: 24 * 600,
       candidateReservedTokens: 600,
+      promptTokensPerIteration: 25 * (64 / 536),
+      maxChunkTokens: 512,
       prefilling: [],
     };
     const before = policy.admit(query, status(24e9));

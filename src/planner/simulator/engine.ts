@@ -4,6 +4,7 @@
 // free, the most recently admitted running request is preempted (its blocks freed, recomputed
 // later). The policy gives each iteration's time and, for SLO-aware policies, gates admission.
 import type { BatchShape } from '../profile.ts';
+import { lifeShapes, prefillShare } from '../mean-tpot.ts';
 import { KV_BLOCK_TOKENS } from '../memory.ts';
 import type { SloTargets } from '../offline-range.ts';
 import type { ServingPolicy } from './policies.ts';
@@ -73,6 +74,9 @@ export function simulatePolicy(
 ): PolicyRun {
   const capacityBlocks = Math.floor(policy.kvCapacityTokens / KV_BLOCK_TOKENS);
   const projectedTokens = projectedTokensWith(config.outputReserveTokens);
+  // Prefill intake per decode step of a request like this one (mean-tpot.ts), at the reservation.
+  const promptPerOutput = (s: RequestState): number =>
+    s.request.promptTokens / Math.max(1, config.outputReserveTokens);
   const outcomes = new Map<number, RequestOutcome>();
   const waiting: RequestState[] = [];
   let running: RequestState[] = [];
@@ -158,29 +162,33 @@ export function simulatePolicy(
       scheduled.push({ state: s, tokens });
       budget -= tokens;
     }
-    let contextInRunning = 0;
     let projectedKv = 0;
+    let promptIntake = 0;
     for (const s of running) {
-      contextInRunning += s.computed + 1;
       projectedKv += projectedTokens(s);
+      promptIntake += promptPerOutput(s);
     }
     while (budget > 0 && waiting.length > 0 && running.length < config.maxRunningSequences) {
       const s = waiting[0] as RequestState;
       const tokens = Math.min(s.prefillTarget - s.computed, budget);
       const need = blocksFor(s.computed + tokens) - s.blocks;
       if (need > freeBlocks) break;
+      const extra = projectedTokens(s);
       if (policy.sloAwareAdmission && running.length > 0) {
-        // The heaviest iteration the batch will see: every sequence decoding next to a full chunk.
-        const heaviest = (sequences: number, context: number): BatchShape => ({
-          sequences,
-          newTokens: Math.max(config.tokenBudget, sequences),
-          contextTokens: context,
-        });
-        const extra = projectedTokens(s);
+        const kvWith = projectedKv + extra;
         const admitted = policy.admits({
-          shapeWith: heaviest(running.length + 1, contextInRunning + s.prefillTarget),
-          kvWith: projectedKv + extra,
-          shapeWithout: heaviest(running.length, contextInRunning),
+          life: lifeShapes(
+            running.length + 1,
+            kvWith,
+            config.tokenBudget,
+            prefillShare(promptIntake + promptPerOutput(s), config.tokenBudget),
+          ),
+          kvWith,
+          decodeWithout: {
+            sequences: running.length,
+            newTokens: running.length,
+            contextTokens: projectedKv,
+          },
           kvWithout: projectedKv,
           bandwidthBytesPerS: bw,
         });
@@ -192,8 +200,8 @@ export function simulatePolicy(
       s.blocks += need;
       scheduled.push({ state: s, tokens });
       budget -= tokens;
-      contextInRunning += s.prefillTarget;
-      projectedKv += projectedTokens(s);
+      projectedKv += extra;
+      promptIntake += promptPerOutput(s);
     }
     if (scheduled.length === 0) {
       // Nothing fits next to what runs (cannot happen with an empty batch): wait for an arrival.

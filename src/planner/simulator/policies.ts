@@ -13,6 +13,7 @@ import {
   type ResolvedMemoryOptions,
 } from '../memory.ts';
 import { intervalChooser } from '../online.ts';
+import { meanIterationMs, type LifeShapes } from '../mean-tpot.ts';
 import { formatInterval, NO_OFFLOAD, offloadedLayerCount } from '../offload-sets.ts';
 import { predictIteration, predictSerialCopyIteration } from '../timeline.ts';
 import type { SloTargets } from '../offline-range.ts';
@@ -24,9 +25,11 @@ export interface IterationOutcome {
 }
 
 export interface AdmissionQuery {
-  shapeWith: BatchShape;
+  /** The batch with the request: decode and chunk-carrying iterations at the reservations. */
+  life: LifeShapes;
   kvWith: number;
-  shapeWithout: BatchShape;
+  /** Decode iteration of the batch without the request, at its reservations. */
+  decodeWithout: BatchShape;
   kvWithout: number;
   bandwidthBytesPerS: number;
 }
@@ -46,8 +49,8 @@ export interface ServingPolicy {
     kvTokensInUse: number,
   ): IterationOutcome;
   /**
-   * SLO-aware admission: may the batch with the request (shapeWith, holding kvWith projected KV
-   * tokens) run within the TPOT? shapeWithout/kvWithout describe the batch without it.
+   * SLO-aware admission: may the batch with the request (holding kvWith projected KV tokens) run
+   * with a predicted mean TPOT within the target? decodeWithout/kvWithout: the batch without it.
    */
   admits(request: AdmissionQuery): boolean;
 }
@@ -108,18 +111,27 @@ export function intervalPolicy(
       return { iterationMs: choice.predictedMs, interval: choice.interval };
     },
     admits(q) {
-      const decision =
-        rule === 'smallest-meeting-slo'
-          ? chooser.admit(q.shapeWith, q.bandwidthBytesPerS, slo.tpotMs, q.kvWith)
-          : chooser.admitOffloading(
-              q.shapeWith,
-              q.kvWith,
-              q.shapeWithout,
-              q.kvWithout,
-              q.bandwidthBytesPerS,
-              slo.tpotMs,
-            );
-      return decision.admit;
+      if (rule === 'holding-demand') {
+        return chooser.admitOffloading(
+          q.life,
+          q.kvWith,
+          q.decodeWithout,
+          q.kvWithout,
+          q.bandwidthBytesPerS,
+          slo.tpotMs,
+        ).admit;
+      }
+      // The literal rule: the smallest N whose decode meets the TPOT, then the mean there.
+      const bw = q.bandwidthBytesPerS;
+      const decision = chooser.admit(q.life.decode, bw, slo.tpotMs, q.kvWith);
+      if (!decision.admit) return false;
+      const index = chooser.candidates.indexOf(decision.interval);
+      const mean = meanIterationMs(
+        chooser.predictAt(index, q.life.decode, bw),
+        chooser.predictAt(index, q.life.prefill, bw),
+        q.life.prefillShare,
+      );
+      return mean <= slo.tpotMs;
     },
   };
 }

@@ -34,6 +34,14 @@ export interface AdmissionQuery {
   reservedTokens: number;
   /** KV tokens the candidate reserves, counted the same way. */
   candidateReservedTokens: number;
+  /**
+   * Prompt tokens the batch with the candidate takes in per decode iteration when each of its
+   * requests is replaced by one like it: sum of prompt / expected output over the running requests
+   * and the candidate. Admission prices the share of iterations that carry a prefill chunk with it.
+   */
+  promptTokensPerIteration: number;
+  /** Most tokens one iteration computes: the size of a full prefill chunk. */
+  maxChunkTokens: number;
   /** Running requests still before their first token: prefill iterations left, time waited. */
   prefilling: readonly { iterationsLeft: number; waitedMs: number }[];
 }
@@ -42,7 +50,7 @@ export interface AdmissionDecision {
   admit: boolean;
   /** Predicted time to the candidate's first token, milliseconds (for logs and tests). */
   predictedTtftMs: number;
-  /** Predicted decode iteration time with the candidate in the batch, milliseconds. */
+  /** Predicted mean TPOT over the batch's life with the candidate in it, milliseconds. */
   predictedTpotMs: number;
   /** Why not, in words, when admit is false. */
   reason?: string;

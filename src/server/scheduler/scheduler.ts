@@ -179,6 +179,9 @@ export class Scheduler {
               runningSequences: this.running.length,
               reservedTokens: this.reservedOf(this.running),
               candidateReservedTokens: this.reservationOf(req),
+              promptTokensPerIteration:
+                this.promptPerOutputOf(this.running) + this.promptPerOutput(req),
+              maxChunkTokens: this.limits.maxNumBatchedTokens,
               prefilling: this.prefilling(seqs),
             },
             status,
@@ -320,6 +323,17 @@ export class Scheduler {
   private expectedOutput(req: SchedRequest): number {
     const output = Math.min(req.maxTokens, this.limits.reservedOutputTokens ?? Infinity);
     return Math.min(output, this.limits.maxModelLen - req.promptTokenIds.length);
+  }
+
+  /** Prompt tokens per expected output token: what the request costs in prefill per decode step. */
+  private promptPerOutput(req: SchedRequest): number {
+    return req.promptTokenIds.length / Math.max(1, this.expectedOutput(req));
+  }
+
+  private promptPerOutputOf(reqs: readonly SchedRequest[]): number {
+    let total = 0;
+    for (const r of reqs) total += this.promptPerOutput(r);
+    return total;
   }
 
   private reservedOf(reqs: readonly SchedRequest[]): number {
