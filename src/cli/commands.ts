@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { registerCrd } from './crd.ts';
 import { registerOperator } from './operator.ts';
 import { registerCluster } from './cluster.ts';
-import { registerKubectl } from './kubectl.ts';
+import { registerLocalTools } from './local-tools.ts';
 import { registerPlan } from './plan.ts';
 import { registerSimulate } from './simulate.ts';
 import { registerServe } from './serve.ts';
@@ -16,7 +16,7 @@ const commands: Register[] = [
   registerPlan,
   registerSimulate,
   registerCluster,
-  registerKubectl,
+  registerLocalTools,
   registerCrd,
   registerOperator,
   registerServe,

@@ -2,15 +2,17 @@
 // Starts the local cluster (building it on first use), installs the operator chart with helm,
 // applies examples/tiny-llama.yaml, waits for Ready, sends a chat completion to a serving pod and
 // prints `kubectl get sndep` and the plan from status. `--planner-only` runs only the planner part.
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { binaryPaths } from '../cluster/build.ts';
-import { clusterPaths, DEFAULT_CLUSTER_NAME } from '../cluster/cluster.ts';
+import { ensureBinaries, type BinaryPaths } from '../cluster/build.ts';
+import { CLUSTER_BINARIES, clusterPaths, DEFAULT_CLUSTER_NAME } from '../cluster/cluster.ts';
+import type { ComponentName } from '../cluster/versions.ts';
+import { runTool } from '../process/run-tool.ts';
 import { UsageError } from './errors.ts';
+import { localToolEnv } from './local-tools.ts';
+import { ensureNativeAddon } from './native-addon.ts';
 
 type RunCommand = (argv: readonly string[]) => Promise<void>;
 
@@ -29,22 +31,93 @@ const step = (text: string) => {
   process.stdout.write(`\n== ${text}\n`);
 };
 
-/** Runs a built binary against the cluster, echoing its output; throws on failure. */
-function tool(binary: string, args: string[], kubeconfig: string, input?: string): string {
-  const result = spawnSync(binary, args, {
-    encoding: 'utf8',
-    input,
-    timeout: 300_000,
-    env: {
-      ...process.env,
-      KUBECONFIG: kubeconfig,
-      HELM_CACHE_HOME: join(tmpdir(), 'selectn-helm'),
+const progress = (line: string) => {
+  process.stderr.write(`${line}\n`);
+};
+
+/** Binaries the demo runs itself against the cluster (every call in demoCalls). */
+export const DEMO_TOOLS = ['helm', 'kubectl'] as const satisfies readonly ComponentName[];
+type DemoTool = (typeof DEMO_TOOLS)[number];
+
+/** Every binary the demo needs: what `cluster up` runs and what the demo runs. All are ensured
+ * (built on first use, with progress) before the cluster starts. */
+export const DEMO_BINARIES: readonly ComponentName[] = [
+  ...new Set<ComponentName>([...CLUSTER_BINARIES, ...DEMO_TOOLS]),
+];
+
+export interface DemoToolCall {
+  readonly tool: DemoTool;
+  readonly args: readonly string[];
+  readonly input?: string;
+}
+
+export interface DemoContext {
+  readonly repoRoot: string;
+  /** The bundled operator (dist/selectn-operator.mjs) and the node that runs it. */
+  readonly operatorBundle: string;
+  readonly node: string;
+  readonly timeoutS: number;
+}
+
+/** The demo's tool calls, in the order it makes them: the only way the demo runs a binary. */
+export function demoCalls(ctx: DemoContext) {
+  return {
+    install: {
+      tool: 'helm',
+      args: [
+        'upgrade',
+        '--install',
+        release,
+        join(ctx.repoRoot, 'charts/selectn-operator'),
+        '--namespace',
+        systemNamespace,
+        '--create-namespace',
+        '--wait',
+        '--timeout',
+        `${ctx.timeoutS}s`,
+        '--set',
+        'operator.localRunner=true',
+        '--set-string',
+        'podLabels.selectn\\.dev/local-runner=true',
+        '--set-json',
+        `operator.command=${JSON.stringify([ctx.node, ctx.operatorBundle, 'operator'])}`,
+      ],
     },
-  });
-  if (result.status !== 0) {
-    throw new Error(`${binary.split('/').pop() ?? binary} ${args.join(' ')}: ${result.stderr}`);
-  }
-  return result.stdout;
+    apply: {
+      tool: 'kubectl',
+      args: ['apply', '-f', '-'],
+      input: readFileSync(example, 'utf8').replaceAll('__REPO__', ctx.repoRoot),
+    },
+    wait: {
+      tool: 'kubectl',
+      args: ['wait', '--for=condition=Ready', `sndep/${deployment}`, `--timeout=${ctx.timeoutS}s`],
+    },
+    pods: {
+      tool: 'kubectl',
+      args: ['get', 'pods', '-l', `serving.selectn.dev/deployment=${deployment}`, '-o', 'json'],
+    },
+    table: { tool: 'kubectl', args: ['get', 'sndep'] },
+    plan: {
+      tool: 'kubectl',
+      args: ['get', 'sndep', deployment, '-o', 'jsonpath={.status.plan}'],
+    },
+  } as const satisfies Record<string, DemoToolCall>;
+}
+
+/** Runs one of the demo's calls against the cluster; a failure names the command, its status and
+ * its last output lines. */
+async function tool(
+  bins: Pick<BinaryPaths, DemoTool>,
+  call: DemoToolCall,
+  env: NodeJS.ProcessEnv,
+): Promise<string> {
+  const options = {
+    env,
+    timeoutMs: 600_000,
+    ...(call.input === undefined ? {} : { input: call.input }),
+  };
+  const { stdout } = await runTool(bins[call.tool], call.args, options);
+  return stdout;
 }
 
 async function plannerDemo(runCommand: RunCommand): Promise<void> {
@@ -85,72 +158,38 @@ async function chat(pod: PodView): Promise<string> {
   return `answer: ${JSON.stringify(body.choices?.[0]?.message?.content ?? '')}\nusage: ${JSON.stringify(body.usage)}`;
 }
 
-/** Builds the native engine on first use: the serving pods load native/build/selectn.node. */
-function ensureNativeBuild(): void {
-  if (existsSync(join(repoRoot, 'native/build/selectn.node'))) return;
-  step('native/scripts/build.sh (builds the engine on first use)');
-  const result = spawnSync('bash', [join(repoRoot, 'native/scripts/build.sh')], {
-    stdio: 'inherit',
-  });
-  if (result.status !== 0) throw new Error('native build failed (see its output above)');
-}
-
 async function clusterDemo(runCommand: RunCommand, timeoutS: number): Promise<void> {
-  ensureNativeBuild();
+  step('native engine (built on first use: the serving pods load native/build/selectn.node)');
+  process.stdout.write(`${await ensureNativeAddon({ onProgress: progress })}\n`);
+  step(`cluster binaries: ${DEMO_BINARIES.join(', ')} (built on first use, pinned versions)`);
+  const bins = await ensureBinaries({
+    only: DEMO_BINARIES,
+    onProgress: (p) => {
+      progress(p.line);
+    },
+  });
+  process.stdout.write('all built\n');
   step('npm run build (bundles the operator the chart runs: dist/selectn-operator.mjs)');
   const { buildOperatorBundle } = await import('../build/operator-bundle.ts');
   const operatorBundle = await buildOperatorBundle();
-  step('selectn cluster up (builds the control plane on first use)');
+  step('selectn cluster up');
   await runCommand(['cluster', 'up']);
-  const kubeconfig = clusterPaths(DEFAULT_CLUSTER_NAME).kubeconfig;
-  const { helm, kubectl } = binaryPaths();
+  const paths = clusterPaths(DEFAULT_CLUSTER_NAME);
+  const env = localToolEnv(paths.kubeconfig, paths.state);
+  const calls = demoCalls({ repoRoot, operatorBundle, node: process.execPath, timeoutS });
 
   step(`helm upgrade --install ${release} charts/selectn-operator`);
-  const helmOut = tool(
-    helm,
-    [
-      'upgrade',
-      '--install',
-      release,
-      join(repoRoot, 'charts/selectn-operator'),
-      '--namespace',
-      systemNamespace,
-      '--create-namespace',
-      '--wait',
-      '--timeout',
-      `${timeoutS}s`,
-      '--set',
-      'operator.localRunner=true',
-      '--set-string',
-      'podLabels.selectn\\.dev/local-runner=true',
-      '--set-json',
-      `operator.command=${JSON.stringify([process.execPath, operatorBundle, 'operator'])}`,
-    ],
-    kubeconfig,
-  );
+  const helmOut = await tool(bins, calls.install, env);
   process.stdout.write(helmOut.split('\n').slice(0, 6).join('\n') + '\n');
 
   step('kubectl apply -f examples/tiny-llama.yaml');
-  const manifest = readFileSync(example, 'utf8').replaceAll('__REPO__', repoRoot);
-  process.stdout.write(tool(kubectl, ['apply', '-f', '-'], kubeconfig, manifest));
+  process.stdout.write(await tool(bins, calls.apply, env));
 
   step(`kubectl wait --for=condition=Ready sndep/${deployment}`);
-  process.stdout.write(
-    tool(
-      kubectl,
-      ['wait', '--for=condition=Ready', `sndep/${deployment}`, `--timeout=${timeoutS}s`],
-      kubeconfig,
-    ),
-  );
+  process.stdout.write(await tool(bins, calls.wait, env));
 
   step('chat completion from a serving pod');
-  const pods = JSON.parse(
-    tool(
-      kubectl,
-      ['get', 'pods', '-l', `serving.selectn.dev/deployment=${deployment}`, '-o', 'json'],
-      kubeconfig,
-    ),
-  ) as { items: PodView[] };
+  const pods = JSON.parse(await tool(bins, calls.pods, env)) as { items: PodView[] };
   const ready = pods.items.find((p) =>
     p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
   );
@@ -158,16 +197,13 @@ async function clusterDemo(runCommand: RunCommand, timeoutS: number): Promise<vo
   process.stdout.write((await chat(ready)) + '\n');
 
   step('kubectl get sndep');
-  process.stdout.write(tool(kubectl, ['get', 'sndep'], kubeconfig));
+  process.stdout.write(await tool(bins, calls.table, env));
   step('plan from status');
-  const plan = tool(
-    kubectl,
-    ['get', 'sndep', deployment, '-o', 'jsonpath={.status.plan}'],
-    kubeconfig,
-  );
+  const plan = await tool(bins, calls.plan, env);
   process.stdout.write(JSON.stringify(JSON.parse(plan || '{}'), null, 2) + '\n');
   process.stdout.write(
-    '\nThe cluster keeps running: `npx selectn kubectl get pods`, `npx selectn cluster down`.\n',
+    '\nThe cluster keeps running: `npx selectn kubectl get pods`, `npx selectn helm list -A`,' +
+      ' `npx selectn cluster down`.\n',
   );
 }
 

@@ -9,6 +9,17 @@ export class UsageError extends Error {
   }
 }
 
+/** A tool run in the user's terminal (`selectn kubectl`, `selectn helm`) exited non-zero; it has
+ * already printed why, so `selectn` exits with the same status and adds nothing. */
+export class ToolExit extends Error {
+  readonly exitCode: number;
+  constructor(tool: string, code: number) {
+    super(`${tool} exited with status ${code}`);
+    this.name = 'ToolExit';
+    this.exitCode = code;
+  }
+}
+
 /** Turns the first zod issue into "--flag: message" (or "field.path: message"). */
 export function usageErrorFromZod(error: ZodError, flagOf?: (path: string) => string): UsageError {
   const issue = error.issues[0];

@@ -7,7 +7,8 @@ import type { Command } from 'commander';
 import { createLogger } from '../log/logger.ts';
 import { ConfigError, parseServeConfig } from '../server/config.ts';
 import { UsageError } from './errors.ts';
-import { addConfigOptions } from './serve.ts';
+import { ensureNativeAddon } from './native-addon.ts';
+import { addConfigOptions, progressToStderr } from './serve.ts';
 
 const KEYS = [
   'model',
@@ -49,6 +50,7 @@ export function registerProfile(program: Command): void {
     if (!existsSync(join(config.model, 'config.json'))) {
       throw new UsageError(`--model: ${config.model} is not a model folder (no config.json)`);
     }
+    await ensureNativeAddon({ onProgress: progressToStderr });
     const log = createLogger({ level: config.logLevel, name: 'selectn-profile' });
     const { loadEngine, profileLoaded } = await import('../server/bootstrap.ts');
     const engine = await loadEngine(config, log);

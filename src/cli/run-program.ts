@@ -1,8 +1,9 @@
 // Runs a commander program and maps the outcome to the process exit code: 0 ok (help and version
 // included), 1 failure, 2 bad input (commander has already printed a line naming the flag, or a
-// UsageError says what is wrong). Shared by `selectn` and the bundled `selectn-operator`.
+// UsageError says what is wrong), or a passed-through tool's own status (ToolExit). Shared by
+// `selectn` and the bundled `selectn-operator`.
 import { CommanderError, type Command } from 'commander';
-import { UsageError } from './errors.ts';
+import { ToolExit, UsageError } from './errors.ts';
 
 /** Makes the program and all its subcommands throw instead of exiting the process. */
 export function overrideExits(program: Command): Command {
@@ -21,6 +22,7 @@ export async function runProgram(program: Command, argv: readonly string[]): Pro
       if (error.code === 'commander.help') return 0;
       return 2; // commander already printed a one-line message naming the flag
     }
+    if (error instanceof ToolExit) return error.exitCode;
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`${program.name()}: ${message}\n`);
     return error instanceof UsageError ? 2 : 1;

@@ -8,6 +8,12 @@ import { MOUNT_ROOT_ENV, SERVE_ENV_NAMES } from '../api/index.ts';
 import { createLogger } from '../log/logger.ts';
 import { ConfigError, flagOf, parseServeConfig, ServeConfig } from '../server/config.ts';
 import { UsageError } from './errors.ts';
+import { ensureNativeAddon } from './native-addon.ts';
+
+/** Progress of work done on first use (the native build) goes to stderr, apart from the logs. */
+export const progressToStderr = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
 
 /** Adds one `--kebab-key <value>` option per config key, described from the schema. */
 export function addConfigOptions(command: Command, keys: readonly string[]): Command {
@@ -52,6 +58,7 @@ export function registerServe(program: Command): void {
     if (config.controlTokenFile !== undefined && !existsSync(config.controlTokenFile)) {
       throw new UsageError(`--control-token-file: ${config.controlTokenFile} does not exist`);
     }
+    await ensureNativeAddon({ onProgress: progressToStderr });
     const logger = createLogger({ level: config.logLevel, name: 'selectn-serve' });
     // Loaded here, not at the top: other commands (the operator above all) never pay for them.
     const [{ productionLoader }, { startServer }, { monotonicClock }] = await Promise.all([

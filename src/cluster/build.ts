@@ -1,11 +1,11 @@
 // Builds the pinned cluster binaries from their Go modules into ~/.cache/selectn/bin/<name>-<version>/
 // and reuses them afterwards. Concurrent builders (CLI, tests) serialize on a lock file.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMPONENTS, type ComponentName, type ComponentSpec } from './versions.ts';
 import { binRoot, goModulesDir } from './paths.ts';
 import { acquireFileLock } from './lock.ts';
+import { runTool, ToolError } from '../process/run-tool.ts';
 
 export type BinaryPaths = Record<ComponentName, string>;
 
@@ -65,7 +65,12 @@ function appendBuildRecord(record: BuildRecord, env: NodeJS.ProcessEnv): void {
   writeFileSync(file, JSON.stringify(records, null, 2) + '\n');
 }
 
-function goBuild(spec: ComponentSpec, out: string, jobs: number, env: NodeJS.ProcessEnv) {
+async function goBuild(
+  spec: ComponentSpec,
+  out: string,
+  jobs: number,
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
   const ldflags = ['-s', '-w', ...spec.versionVars.map((v) => `-X=${v}`)].join(' ');
   const args = [
     'build',
@@ -77,31 +82,28 @@ function goBuild(spec: ComponentSpec, out: string, jobs: number, env: NodeJS.Pro
     out,
     spec.pkg,
   ];
-  const useNice = existsSync('/usr/bin/nice') || existsSync('/bin/nice');
-  const command = useNice ? 'nice' : 'go';
+  const nice = ['/usr/bin/nice', '/bin/nice'].find((p) => existsSync(p));
+  const useNice = nice !== undefined;
+  const command = nice ?? 'go';
   const argv = useNice ? ['-n', '10', 'go', ...args] : args;
-  return new Promise<void>((resolve, reject) => {
-    const child = spawn(command, argv, {
+  try {
+    await runTool(command, argv, {
       cwd: join(goModulesDir, spec.module),
       env: { ...env, CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false' },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      tailLines: 40,
     });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString()).slice(-8000);
-    });
-    child.on('error', (error) => {
-      reject(
-        new Error(
-          `cannot run the Go toolchain ('go' on PATH) to build ${spec.name}: ${error.message}`,
-        ),
-      );
-    });
-    child.on('close', (code) => {
-      if (code === 0) resolve();
-      else reject(new Error(`go build ${spec.pkg} failed (exit ${code}):\n${stderr.trim()}`));
-    });
-  });
+  } catch (error) {
+    // nice reports a missing go as its own exit 127; either way the fix is the same.
+    const noGo =
+      error instanceof ToolError &&
+      ((error.ending.kind === 'spawn' && !useNice) ||
+        (error.ending.kind === 'exit' && error.ending.code === 127));
+    const hint = noGo ? " (the Go toolchain, 'go', must be on PATH)" : '';
+    throw new Error(
+      `building ${spec.name} ${spec.version}${hint}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
 }
 
 /**

@@ -34,8 +34,8 @@ import {
 
 export const DEFAULT_CLUSTER_NAME = 'default';
 
-/** What `up` needs (helm is built by `selectn cluster build` / npm test, not by `up`). */
-const CLUSTER_BINARIES = [
+/** What `up` runs; tools run against the cluster (helm) are ensured by whoever runs them. */
+export const CLUSTER_BINARIES = [
   'etcd',
   'kube-apiserver',
   'kube-controller-manager',
@@ -606,7 +606,7 @@ export async function clusterUp(options: UpOptions = {}): Promise<ClusterInfo> {
       }
       report(`starting ${component}`);
       const t0 = performance.now();
-      const record: PidRecord = spawnDetached({
+      const record: PidRecord = await spawnDetached({
         command: launch.command,
         args: launch.args,
         marker: launch.marker,

@@ -1,6 +1,7 @@
 // Detached child processes tracked by pid files, and stopping them: SIGTERM to the process group,
 // a grace period, then SIGKILL. Pid files record the command so a reused pid is never killed.
 import { spawn } from 'node:child_process';
+import { whenSpawned } from '../process/run-tool.ts';
 import {
   closeSync,
   existsSync,
@@ -80,8 +81,11 @@ export interface SpawnDetachedOptions {
   readonly marker?: string;
 }
 
-/** Starts a process in its own session (it outlives us), output appended to logFile. */
-export function spawnDetached(options: SpawnDetachedOptions): PidRecord {
+/**
+ * Starts a process in its own session (it outlives us), output appended to logFile. Rejects with
+ * the command and the OS error (ENOENT, EACCES) when it cannot start.
+ */
+export async function spawnDetached(options: SpawnDetachedOptions): Promise<PidRecord> {
   mkdirSync(dirname(options.logFile), { recursive: true });
   mkdirSync(dirname(options.pidFile), { recursive: true });
   const fd = openSync(options.logFile, 'a');
@@ -92,7 +96,8 @@ export function spawnDetached(options: SpawnDetachedOptions): PidRecord {
       env: options.env ?? process.env,
       cwd: options.cwd,
     });
-    if (child.pid === undefined) throw new Error(`could not start ${options.command}`);
+    await whenSpawned(child, options.command, options.args);
+    if (child.pid === undefined) throw new Error(`${options.command} started without a pid`);
     child.unref();
     const record: PidRecord = {
       pid: child.pid,

@@ -4,7 +4,7 @@
    client-node types its objects as model classes, but they are plain JSON on the wire and in
    responses: object literals and spreads of them are what the API takes and gives. */
 import { X509Certificate, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -329,7 +329,7 @@ describe('runner pod status', () => {
 describe('component processes', () => {
   it('tells whether a running process has exactly the given flags (cluster up restarts it otherwise)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'selectn-procs-'));
-    const record = spawnDetached({
+    const record = await spawnDetached({
       command: process.execPath,
       args: ['-e', 'setTimeout(() => {}, 30000)', '--', '--cidr=198.18.0.1/16', 'two words'],
       logFile: join(dir, 'p.log'),
@@ -347,6 +347,23 @@ describe('component processes', () => {
       rmSync(dir, { recursive: true, force: true });
     }
     expect(runsWithArgs(record.pid, ['-e', 'setTimeout(() => {}, 30000)'])).toBe(false);
+  });
+
+  it('names the command and the OS error when a component cannot start, and records no pid', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'selectn-procs-'));
+    try {
+      const start = spawnDetached({
+        command: join(dir, 'kwok'),
+        args: ['--config', 'x'],
+        logFile: join(dir, 'p.log'),
+        pidFile: join(dir, 'p.pid'),
+      });
+      await expect(start).rejects.toThrow(`\`${join(dir, 'kwok')} --config x\` could not start`);
+      await expect(start).rejects.toThrow('ENOENT');
+      expect(existsSync(join(dir, 'p.pid'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
