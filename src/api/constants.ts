@@ -148,6 +148,8 @@ export const EVENT_REASONS = {
   Unschedulable: 'Unschedulable',
   CrashLooping: 'CrashLooping',
   ReconcileError: 'ReconcileError',
+  /** A pod's telemetry failed the wire schema; it is ignored (said once per pod). */
+  TelemetryInvalid: 'TelemetryInvalid',
 } as const;
 export type EventReason = (typeof EVENT_REASONS)[keyof typeof EVENT_REASONS];
 

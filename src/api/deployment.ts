@@ -589,6 +589,16 @@ export const PodSummarySchema = z
       .string()
       .optional()
       .describe('PCI bus id of the first GPU of the pod, from telemetry.'),
+    bus: z
+      .string()
+      .optional()
+      .describe(
+        'Bus the pod shares with others (node/switch, else node/root port; node/cpu without one), from telemetry.',
+      ),
+    telemetryStale: z
+      .boolean()
+      .optional()
+      .describe('The pod did not answer its last telemetry read; its figures are not used.'),
   })
   .describe('Summary of one pod.');
 

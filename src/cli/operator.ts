@@ -16,6 +16,9 @@ interface OperatorFlags {
   localRunner?: boolean;
   workers: string;
   resyncSeconds: string;
+  telemetrySeconds: string;
+  telemetryTimeoutMs: string;
+  telemetryConcurrency: string;
 }
 
 function int(flag: string, value: string, min: number, max: number): number {
@@ -53,6 +56,9 @@ export function registerOperator(program: Command, options: OperatorCommandOptio
     )
     .option('--workers <n>', 'concurrent reconciles (of different resources)', '16')
     .option('--resync-seconds <s>', 'period of the full resync', '300')
+    .option('--telemetry-seconds <s>', "period of the pods' telemetry reads", '5')
+    .option('--telemetry-timeout-ms <ms>', 'deadline of one telemetry read', '2000')
+    .option('--telemetry-concurrency <n>', 'telemetry reads in flight at once', '16')
     .action(async (flags: OperatorFlags) => {
       const log = createLogger({ name: 'selectn-operator' });
       const operator = new Operator({
@@ -70,6 +76,11 @@ export function registerOperator(program: Command, options: OperatorCommandOptio
         workers: int('--workers', flags.workers, 1, 64),
         resyncMs: int('--resync-seconds', flags.resyncSeconds, 1, 86_400) * 1000,
         planner: plannerPort(),
+        telemetry: {
+          periodMs: int('--telemetry-seconds', flags.telemetrySeconds, 1, 3600) * 1000,
+          timeoutMs: int('--telemetry-timeout-ms', flags.telemetryTimeoutMs, 100, 60_000),
+          concurrency: int('--telemetry-concurrency', flags.telemetryConcurrency, 1, 256),
+        },
         log,
       });
       const stop = () => void operator.stop();

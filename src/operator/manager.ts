@@ -17,6 +17,11 @@ import { OperatorMetrics } from './metrics.ts';
 import type { PlannerPort } from './plan.ts';
 import { realClock, WorkQueue, type Clock } from './queue.ts';
 import { Reconciler, type StoredDeployment } from './reconciler.ts';
+import {
+  DEFAULT_TELEMETRY_OPTIONS,
+  TelemetryLoop,
+  type TelemetryLoopOptions,
+} from './telemetry/loop.ts';
 
 export interface OperatorOptions {
   kubeconfig?: string;
@@ -35,6 +40,8 @@ export interface OperatorOptions {
   resyncMs: number;
   identity?: string;
   planner: PlannerPort | undefined;
+  /** The telemetry loop's period, read deadline and concurrency. */
+  telemetry?: Partial<TelemetryLoopOptions>;
   log: Logger;
   clock?: Clock;
 }
@@ -60,7 +67,10 @@ export function slimPod(pod: Pod): Pod {
   return slim;
 }
 
-/** A Secret as cached: only that it exists (the token never stays in the operator's memory). */
+/**
+ * A Secret as cached: only that it exists and its version. The cache holds no token; the
+ * telemetry loop reads the token with a GET when the version changes.
+ */
 export function slimSecret(secret: Secret): Secret {
   const { metadata } = withoutManagedFields(secret);
   return { apiVersion: secret.apiVersion, kind: secret.kind, metadata };
@@ -93,6 +103,7 @@ export class Operator {
   private readonly informers: Informer<KubeObject>[] = [];
   private readonly deployments: Informer<StoredDeployment>;
   private readonly reconciler: Reconciler;
+  readonly telemetry: TelemetryLoop;
   private readonly elector: LeaderElector | undefined;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -167,6 +178,21 @@ export class Operator {
     );
     const secrets = make<Secret>('secrets', paths.secrets(ns), managed, ownerKey, slimSecret);
     const events = new EventRecorder(this.client, this.identity, this.log);
+    this.telemetry = new TelemetryLoop(
+      {
+        deployments: this.deployments,
+        pods,
+        secrets,
+        getSecret: (namespace, name) => this.client.get<Secret>(paths.secret(namespace, name)),
+        events,
+        onChange: (key) => {
+          this.queue.add(key);
+        },
+        clock: this.clock,
+        log: this.log.child({ loop: 'telemetry' }),
+      },
+      { ...DEFAULT_TELEMETRY_OPTIONS, ...options.telemetry },
+    );
     this.reconciler = new Reconciler({
       api: this.client,
       deployments: this.deployments,
@@ -175,6 +201,7 @@ export class Operator {
       secrets,
       planner: options.planner,
       events,
+      telemetry: this.telemetry,
       options: {
         localRunner: options.localRunner,
         ...(options.serveCommand ? { serveCommand: options.serveCommand } : {}),
@@ -249,6 +276,7 @@ export class Operator {
       this.resyncTimer = this.clock.setTimeout(resync, this.options.resyncMs);
     };
     this.resyncTimer = this.clock.setTimeout(resync, this.options.resyncMs);
+    this.telemetry.start();
     this.log.info({ workers: this.options.workers }, 'reconciling');
   }
 
@@ -343,6 +371,7 @@ export class Operator {
     this.stopping = true;
     this.log.info('stopping');
     if (this.resyncTimer !== undefined) this.clock.clearTimeout(this.resyncTimer);
+    await this.telemetry.stop();
     this.queue.shutdown();
     await Promise.all(this.workersRunning);
     await this.elector?.stop();

@@ -22,7 +22,8 @@ export const CLUSTER_RULES: readonly RbacRule[] = [
   { apiGroups: [''], resources: ['pods'], verbs: ['create', 'delete', 'list', 'watch'] },
   // server-side apply that may create the Service needs create as well as patch
   { apiGroups: [''], resources: ['services'], verbs: ['create', 'list', 'patch', 'watch'] },
-  { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'list', 'watch'] },
+  // get: the telemetry loop reads the control token (the informer caches no Secret data)
+  { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'get', 'list', 'watch'] },
   { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
 ];
 

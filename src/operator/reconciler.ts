@@ -14,6 +14,7 @@ import {
   type Condition,
   type DegradedReason,
   type PlanStatus,
+  type PodSummary,
   type SelectNDeploymentStatus,
 } from '../api/index.ts';
 import type { Logger } from '../log/logger.ts';
@@ -41,6 +42,8 @@ import {
   type Owner,
   type PodBuildOptions,
 } from './pod.ts';
+import type { PodTelemetry } from './telemetry/aggregate.ts';
+import type { TelemetryView } from './telemetry/loop.ts';
 import { planRollout, ROLLOUT_REASONS, type PodView, type RolloutReason } from './rollout.ts';
 import {
   computeStatus,
@@ -76,6 +79,8 @@ export interface ReconcilerDeps {
   secrets: Cache<Secret>;
   planner: PlannerPort | undefined;
   events: EventRecorder | undefined;
+  /** Published figures of the telemetry loop; absent: status keeps what it had. */
+  telemetry?: TelemetryView;
   options: PodBuildOptions;
   now: () => Date;
   /** Counters of pod writes (metrics). */
@@ -234,6 +239,9 @@ export class Reconciler {
       }
     }
 
+    // Before the loop's first round over this resource (e.g. just after a restart) the figures in
+    // the status stay as they were.
+    const polled = this.deps.telemetry?.view(key);
     const status = computeStatus({
       generation,
       replicas,
@@ -244,7 +252,8 @@ export class Reconciler {
       rollout,
       specError,
       previous: dep.status?.conditions,
-      telemetry: dep.status?.telemetry,
+      telemetry: polled ? polled.telemetry : dep.status?.telemetry,
+      podTelemetry: polled ? polled.pods : previousPodTelemetry(dep.status?.pods),
       sloTarget: parsed.success ? parsed.data.autoscaling.targetSloAttainment : 0.99,
       now: this.deps.now(),
     });
@@ -314,6 +323,27 @@ export class Reconciler {
       );
     }
   }
+}
+
+/** Pod figures as the previous status showed them. */
+function previousPodTelemetry(
+  pods: readonly PodSummary[] | undefined,
+): ReadonlyMap<string, PodTelemetry> {
+  const out = new Map<string, PodTelemetry>();
+  for (const p of pods ?? []) {
+    if (p.telemetryStale === true) out.set(p.name, { stale: true });
+    else if (p.bus !== undefined)
+      out.set(p.name, {
+        stale: false,
+        figures: {
+          interval: p.interval ?? null,
+          sloAttainment: p.sloAttainment ?? null,
+          bus: p.bus,
+          pciBusId: p.pciBusId ?? null,
+        },
+      });
+  }
+  return out;
 }
 
 function sameServiceSpec(current: Service, desired: Service): boolean {

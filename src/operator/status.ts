@@ -22,6 +22,7 @@ import { intervalDisplay } from './plan.ts';
 import { canonicalJson } from './canonical.ts';
 import type { RolloutReason } from './rollout.ts';
 import type { Pod } from './kube/types.ts';
+import type { PodTelemetry } from './telemetry/aggregate.ts';
 
 export interface StatusInput {
   generation: number;
@@ -36,6 +37,8 @@ export interface StatusInput {
   /** Conditions of the previous status, to keep lastTransitionTime stable. */
   previous: readonly Condition[] | undefined;
   telemetry: TelemetryStatus | undefined;
+  /** Telemetry of each polled pod by name (the telemetry loop's published figures). */
+  podTelemetry?: ReadonlyMap<string, PodTelemetry>;
   sloTarget: number;
   now: Date;
 }
@@ -231,7 +234,7 @@ export function computeStatus(input: StatusInput): SelectNDeploymentStatus {
           CONDITION_TYPES.SLOMet,
           CONDITION_STATUS.Unknown,
           SLO_REASONS.NoTelemetry,
-          'no finished requests reported yet',
+          noTelemetryMessage(input),
           input,
         )
       : attainment >= input.sloTarget
@@ -259,7 +262,7 @@ export function computeStatus(input: StatusInput): SelectNDeploymentStatus {
     desiredReplicas: desired,
     selector: input.selector,
     conditions: [readyCond, progressing, degraded, slo],
-    pods: podSummaries(live, input.templateHash),
+    pods: podSummaries(live, input.templateHash, input.podTelemetry),
     display: {
       ready: `${ready.length}/${desired}`,
       interval: intervalDisplay(input.plan),
@@ -280,7 +283,21 @@ function pct(x: number): string {
   return `${(Math.floor(x * 1000) / 10).toFixed(1)}%`;
 }
 
-export function podSummaries(pods: readonly Pod[], hash: string | undefined): PodSummary[] {
+function noTelemetryMessage(input: StatusInput): string {
+  const polled = [...(input.podTelemetry?.values() ?? [])];
+  const stale = polled.filter((p) => p.stale);
+  if (polled.length > 0 && stale.length === polled.length) {
+    return `no pod answered its telemetry read (${stale.length} stale: ${stale[0]?.staleReason ?? 'no answer'})`;
+  }
+  if (input.telemetry) return 'no request finished in the telemetry window';
+  return 'no finished requests reported yet';
+}
+
+export function podSummaries(
+  pods: readonly Pod[],
+  hash: string | undefined,
+  telemetry?: ReadonlyMap<string, PodTelemetry>,
+): PodSummary[] {
   const summaries = pods.map((p): PodSummary => {
     const s: PodSummary = {
       name: p.metadata.name ?? '',
@@ -291,6 +308,15 @@ export function podSummaries(pods: readonly Pod[], hash: string | undefined): Po
     if (p.spec?.nodeName) s.node = p.spec.nodeName;
     const problem = podProblem(p);
     if (problem) s.reason = problem.reason;
+    const polled = telemetry?.get(s.name);
+    if (polled?.stale) s.telemetryStale = true;
+    const figures = polled?.figures;
+    if (figures) {
+      s.interval = figures.interval;
+      s.sloAttainment = figures.sloAttainment;
+      s.bus = figures.bus;
+      if (figures.pciBusId !== null) s.pciBusId = figures.pciBusId;
+    }
     return s;
   });
   summaries.sort((a, b) => Number(a.ready) - Number(b.ready) || (a.name < b.name ? -1 : 1));

@@ -15,6 +15,9 @@ import { EventRecorder } from '../../src/operator/events.ts';
 import type { Pod, Secret, Service, KubeObject } from '../../src/operator/kube/types.ts';
 import { FakeApi, FakeCache, stored } from './fixtures.ts';
 import { ApiError } from '../../src/operator/errors.ts';
+import { paths } from '../../src/operator/kube/client.ts';
+import { realClock } from '../../src/operator/queue.ts';
+import { TelemetryLoop } from '../../src/operator/telemetry/loop.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const chart = join(root, 'charts/selectn-operator');
@@ -80,12 +83,37 @@ describe('chart RBAC', () => {
       now: () => new Date(),
     });
     await reconciler.reconcile('ns/demo', silentLogger());
+    const loopCalls: string[] = [];
+    // The telemetry loop reads the control token of a deployment with a ready pod.
+    const [pod] = pods.list();
+    if (!pod) throw new Error('fixture');
+    pods.put({
+      ...pod,
+      status: { podIP: '127.0.0.1', conditions: [{ type: 'Ready', status: 'True' }] },
+    });
+    const loop = new TelemetryLoop(
+      {
+        deployments,
+        pods,
+        secrets,
+        getSecret: (namespace, name) => {
+          loopCalls.push(permission('get', paths.secret(namespace, name)));
+          return Promise.resolve({ metadata: { name, namespace }, data: { token: 'dA==' } });
+        },
+        events,
+        onChange: () => undefined,
+        clock: realClock,
+        log: silentLogger(),
+      },
+      { periodMs: 1000, timeoutMs: 200, concurrency: 1 },
+    );
+    await loop.round();
     const dep = deployments.get('demo', 'ns');
     if (!dep) throw new Error('fixture');
     deployments.put({ ...dep, spec: { ...(dep.spec as object), replicas: 0 } });
     await reconciler.reconcile('ns/demo', silentLogger());
     await new Promise((r) => setTimeout(r, 10));
-    const used = new Set(api.calls.map((c) => permission(c.verb, c.path)));
+    const used = new Set([...api.calls.map((c) => permission(c.verb, c.path)), ...loopCalls]);
     // informers list and watch what they cache
     for (const r of ['serving.selectn.dev|selectndeployments', '|pods', '|services', '|secrets']) {
       used.add(`${r}|list`);

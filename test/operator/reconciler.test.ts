@@ -4,9 +4,16 @@ import { LABELS, type SelectNDeploymentSpecInput } from '../../src/api/index.ts'
 import { Reconciler, type StoredDeployment } from '../../src/operator/reconciler.ts';
 import type { Pod, Secret, Service } from '../../src/operator/kube/types.ts';
 import { ApiError } from '../../src/operator/errors.ts';
+import {
+  aggregateTelemetry,
+  podFigures,
+  type PodTelemetry,
+} from '../../src/operator/telemetry/aggregate.ts';
+import type { DeploymentTelemetry, TelemetryView } from '../../src/operator/telemetry/loop.ts';
 import { FakeApi, FakeCache, stored, withState } from './fixtures.ts';
+import { snapshot } from './telemetry-fixtures.ts';
 
-function setup(spec: Partial<SelectNDeploymentSpecInput> = {}) {
+function setup(spec: Partial<SelectNDeploymentSpecInput> = {}, telemetry?: TelemetryView) {
   const deployments = new FakeCache<StoredDeployment>();
   const pods = new FakeCache<Pod>();
   const services = new FakeCache<Service>();
@@ -21,6 +28,7 @@ function setup(spec: Partial<SelectNDeploymentSpecInput> = {}) {
     secrets,
     planner: undefined,
     events: undefined,
+    ...(telemetry ? { telemetry } : {}),
     options: { localRunner: false },
     now: () => new Date('2025-01-01T00:00:00Z'),
   });
@@ -165,5 +173,59 @@ describe('reconcile', () => {
     const t = setup();
     await t.run();
     expect(t.pods.list()[0]?.metadata.labels?.[LABELS.deployment]).toBe('demo');
+  });
+
+  it("puts the telemetry loop's published figures into status and SLOMet", async () => {
+    let published: DeploymentTelemetry | undefined;
+    const t = setup(
+      { replicas: 2 },
+      { view: (key) => (key === 'ns/demo' ? published : undefined) },
+    );
+    await t.run();
+    t.markAll({ ready: true });
+    const [a, b] = t.pods.list().map((p) => p.metadata.name ?? '');
+    const fresh = snapshot({ finished: 200, violated: 1, interval: 3 });
+    const pods = new Map<string, PodTelemetry>([
+      [a ?? '', { stale: false, figures: podFigures(fresh) }],
+      [b ?? '', { stale: true, staleReason: 'timeout' }],
+    ]);
+    published = {
+      telemetry: aggregateTelemetry([fresh]),
+      pods,
+      snapshots: new Map([[a ?? '', fresh]]),
+    };
+    await t.run();
+    const status = t.deployments.get('demo', 'ns')?.status;
+    expect(status?.telemetry?.sloAttainment).toBe(0.995);
+    expect(status?.conditions?.find((c) => c.type === 'SLOMet')).toMatchObject({
+      status: 'True',
+      reason: 'SLOAttained',
+    });
+    expect(status?.display?.slo).toBe('99.5%');
+    expect(status?.pods?.find((p) => p.name === a)).toMatchObject({
+      interval: 3,
+      bus: 'node-0/cpu',
+    });
+    expect(status?.pods?.find((p) => p.name === b)).toMatchObject({ telemetryStale: true });
+    // Unchanged figures: no write. The loop not having polled yet (a restart): figures kept.
+    const calls = t.api.calls.length;
+    await t.run();
+    published = undefined;
+    await t.run();
+    expect(t.api.calls.length).toBe(calls);
+    // Every pod stale: no figures, SLOMet Unknown saying why.
+    published = {
+      telemetry: undefined,
+      pods: new Map([[a ?? '', { stale: true, staleReason: 'connect ECONNREFUSED' }]]),
+      snapshots: new Map(),
+    };
+    await t.run();
+    expect(
+      t.deployments.get('demo', 'ns')?.status?.conditions?.find((c) => c.type === 'SLOMet'),
+    ).toMatchObject({ status: 'Unknown', reason: 'NoTelemetry' });
+    expect(
+      t.deployments.get('demo', 'ns')?.status?.conditions?.find((c) => c.type === 'SLOMet')
+        ?.message,
+    ).toMatch(/ECONNREFUSED/);
   });
 });

@@ -1,0 +1,246 @@
+// The telemetry loop over real HTTP: fake serving pods on 127.0.0.x answer (or not) their
+// telemetry endpoint; the loop reads them with the token from the Secret, marks pods stale,
+// reports invalid telemetry once, and publishes only meaningful changes.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/log/logger.ts';
+import { EventRecorder } from '../../src/operator/events.ts';
+import type { KubeObject, Pod, Secret } from '../../src/operator/kube/types.ts';
+import { computePlan } from '../../src/operator/plan.ts';
+import { buildPod } from '../../src/operator/pod.ts';
+import { realClock } from '../../src/operator/queue.ts';
+import type { StoredDeployment } from '../../src/operator/reconciler.ts';
+import { computeStatus } from '../../src/operator/status.ts';
+import { TelemetryLoop } from '../../src/operator/telemetry/loop.ts';
+import { FakeCache, owner, stored, withState } from './fixtures.ts';
+import { snapshot, TelemetryPod } from './telemetry-fixtures.ts';
+
+const HOSTS = ['127.0.0.1', '127.0.0.2', '127.0.0.3'];
+
+interface World {
+  loop: TelemetryLoop;
+  pods: FakeCache<Pod>;
+  fakes: TelemetryPod[];
+  changes: string[];
+  events: KubeObject[];
+  secretReads: number;
+  token: string;
+  secrets: FakeCache<Secret>;
+  /** Pod names by index (pod i runs at HOSTS[i]). */
+  names: string[];
+}
+
+let w: World;
+
+async function world(): Promise<World> {
+  const fakes = HOSTS.map(() => new TelemetryPod('tok-1'));
+  const port = await (fakes[0] as TelemetryPod).listen(HOSTS[0] as string, 0);
+  for (let i = 1; i < fakes.length; i++)
+    await (fakes[i] as TelemetryPod).listen(HOSTS[i] as string, port);
+  const o = owner({ replicas: 3, server: { port } });
+  const deployments = new FakeCache<StoredDeployment>();
+  deployments.put(stored({ replicas: 3, server: { port } }));
+  const plan = computePlan(o.spec, 1, undefined, new Date());
+  const pods = new FakeCache<Pod>();
+  const names: string[] = [];
+  HOSTS.forEach((ip, i) => {
+    const pod = withState(buildPod(o, plan, i, { localRunner: false }), { ready: true });
+    pods.put({ ...pod, status: { ...pod.status, podIP: ip } });
+    names.push(pod.metadata.name ?? '');
+  });
+  const secrets = new FakeCache<Secret>();
+  secrets.put({ metadata: { name: 'demo-control', namespace: 'ns', resourceVersion: '1' } });
+  const events: KubeObject[] = [];
+  const recorder = new EventRecorder(
+    {
+      create: (_path, body) => {
+        events.push(body);
+        return Promise.resolve(body);
+      },
+    },
+    'test',
+    silentLogger(),
+  );
+  const out: World = {
+    fakes,
+    pods,
+    changes: [],
+    events,
+    secretReads: 0,
+    token: 'tok-1',
+    secrets,
+    names,
+    loop: undefined as unknown as TelemetryLoop,
+  };
+  out.loop = new TelemetryLoop(
+    {
+      deployments,
+      pods,
+      secrets,
+      getSecret: (namespace, name) => {
+        out.secretReads++;
+        return Promise.resolve({
+          metadata: {
+            name,
+            namespace,
+            resourceVersion: secrets.get(name, namespace)?.metadata.resourceVersion ?? '1',
+          },
+          data: { token: Buffer.from(`${out.token}\n`).toString('base64') },
+        });
+      },
+      events: recorder,
+      onChange: (key) => out.changes.push(key),
+      clock: realClock,
+      log: silentLogger(),
+    },
+    { periodMs: 1000, timeoutMs: 300, concurrency: 2 },
+  );
+  return out;
+}
+
+beforeEach(async () => {
+  w = await world();
+});
+
+afterEach(async () => {
+  await w.loop.stop();
+  await Promise.all(w.fakes.map((f) => f.close()));
+});
+
+const fake = (i: number) => w.fakes[i] as TelemetryPod;
+const name = (i: number) => w.names[i] as string;
+
+describe('telemetry loop', () => {
+  it('reads every ready pod with the Secret token and publishes the aggregate', async () => {
+    fake(0).answer = { kind: 'snapshot', snapshot: snapshot({ finished: 50, tokensPerS: 10 }) };
+    fake(1).answer = { kind: 'snapshot', snapshot: snapshot({ finished: 50, violated: 10 }) };
+    fake(2).answer = { kind: 'snapshot', snapshot: snapshot({ interval: 2 }) };
+    await w.loop.round();
+    const view = w.loop.view('ns/demo');
+    expect(view?.telemetry).toMatchObject({ sloAttainment: 100 / 110, tokensPerSecond: 210 });
+    expect([...(view?.pods.values() ?? [])].map((p) => p.figures?.interval)).toEqual([4, 4, 2]);
+    expect(w.changes).toEqual(['ns/demo']);
+    expect(w.secretReads).toBe(1);
+    expect(w.fakes.map((f) => f.reads)).toEqual([1, 1, 1]);
+
+    // The same figures again (new timestamps): no change to publish, the token is reused.
+    fake(2).answer = {
+      kind: 'snapshot',
+      snapshot: snapshot({ interval: 2, observedAt: '2025-01-01T00:01:00.000Z' }),
+    };
+    await w.loop.round();
+    expect(w.changes).toEqual(['ns/demo']);
+    expect(w.secretReads).toBe(1);
+  });
+
+  it('marks a pod that does not answer in time stale and leaves its figures out', async () => {
+    fake(0).answer = { kind: 'snapshot', snapshot: snapshot({ finished: 10, violated: 10 }) };
+    fake(1).answer = { kind: 'hang' };
+    fake(2).answer = { kind: 'snapshot', snapshot: snapshot({ finished: 10, violated: 0 }) };
+    await w.loop.round();
+    const view = w.loop.view('ns/demo');
+    const stale = view?.pods.get(name(1));
+    expect(stale?.stale).toBe(true);
+    expect(stale?.figures).toBeUndefined();
+    expect(stale?.staleReason).toMatch(/127\.0\.0\.2/);
+    expect(view?.telemetry?.sloAttainment).toBe(0.5);
+
+    // The status built from it: SLOMet False from the two fresh pods, the stale one marked.
+    const o = owner({ replicas: 3 });
+    const status = computeStatus({
+      generation: 1,
+      replicas: 3,
+      selector: 's',
+      templateHash: w.pods.list()[0]?.metadata.labels?.['serving.selectn.dev/template-hash'],
+      pods: w.pods.list(),
+      plan: computePlan(o.spec, 1, undefined, new Date()),
+      rollout: 'Complete',
+      specError: undefined,
+      previous: undefined,
+      telemetry: view?.telemetry,
+      podTelemetry: view?.pods,
+      sloTarget: 0.99,
+      now: new Date(),
+    });
+    expect(status.conditions?.find((c) => c.type === 'SLOMet')).toMatchObject({
+      status: 'False',
+      reason: 'SLOViolated',
+    });
+    expect(status.display?.slo).toBe('50.0%');
+    expect(status.pods?.find((p) => p.name === name(1))).toMatchObject({ telemetryStale: true });
+    expect(status.pods?.find((p) => p.name === name(0))).toMatchObject({
+      interval: 4,
+      sloAttainment: 0,
+      bus: 'node-0/cpu',
+    });
+
+    // It answers again: fresh, and the aggregate changes.
+    fake(1).answer = { kind: 'snapshot', snapshot: snapshot({ finished: 80, violated: 0 }) };
+    await w.loop.round();
+    expect(w.loop.view('ns/demo')?.pods.get(name(1))?.stale).toBe(false);
+    expect(w.loop.view('ns/demo')?.telemetry?.sloAttainment).toBe(90 / 100);
+    expect(w.changes).toEqual(['ns/demo', 'ns/demo']);
+  });
+
+  it('ignores telemetry that fails the schema and says so once, in an event', async () => {
+    const bad = { ...snapshot(), schemaVersion: 99 };
+    fake(0).answer = { kind: 'raw', status: 200, body: JSON.stringify(bad) };
+    fake(1).answer = { kind: 'raw', status: 200, body: 'not json' };
+    await w.loop.round();
+    await w.loop.round();
+    const view = w.loop.view('ns/demo');
+    expect(view?.pods.get(name(0))).toMatchObject({ stale: true });
+    expect(view?.pods.get(name(0))?.staleReason).toMatch(/schemaVersion/);
+    expect(view?.pods.get(name(1))?.staleReason).toMatch(/not JSON/);
+    expect(view?.telemetry?.sloAttainment).toBe(1);
+    await new Promise((r) => setTimeout(r, 20));
+    const notes = w.events.map((e) => (e as unknown as { reason: string; note: string }).note);
+    expect(w.events.map((e) => (e as unknown as { reason: string }).reason)).toEqual([
+      'TelemetryInvalid',
+      'TelemetryInvalid',
+    ]);
+    expect(notes.some((n) => n.includes(`pod ${name(0)}`) && n.includes('schemaVersion'))).toBe(
+      true,
+    );
+  });
+
+  it('reads the token again when the Secret changes or a pod refuses it', async () => {
+    await w.loop.round();
+    expect(w.secretReads).toBe(1);
+    // The Secret is rotated: new resourceVersion in the cache, new token in the pods.
+    w.token = 'tok-2';
+    for (const f of w.fakes) f.token = 'tok-2';
+    w.secrets.put({ metadata: { name: 'demo-control', namespace: 'ns', resourceVersion: '2' } });
+    await w.loop.round();
+    expect(w.secretReads).toBe(2);
+    expect([...(w.loop.view('ns/demo')?.pods.values() ?? [])].every((p) => !p.stale)).toBe(true);
+    // A pod refuses the token (401): stale this round, token read again next round.
+    w.token = 'tok-3';
+    for (const f of w.fakes) f.token = 'tok-3';
+    await w.loop.round();
+    expect(w.loop.view('ns/demo')?.pods.get(name(0))).toMatchObject({ stale: true });
+    await w.loop.round();
+    expect(w.secretReads).toBe(3);
+    expect(w.loop.view('ns/demo')?.pods.get(name(0))).toMatchObject({ stale: false });
+  });
+
+  it('reads only ready pods and forgets pods and deployments that are gone', async () => {
+    const p = w.pods.get(name(2), 'ns') as Pod;
+    w.pods.put(withState(p, { ready: false }));
+    await w.loop.round();
+    expect(fake(2).reads).toBe(0);
+    expect([...(w.loop.view('ns/demo')?.pods.keys() ?? [])]).toEqual([name(0), name(1)]);
+    w.pods.remove(name(1), 'ns');
+    await w.loop.round();
+    expect([...(w.loop.view('ns/demo')?.pods.keys() ?? [])]).toEqual([name(0)]);
+  });
+
+  it('runs rounds on its own once started, and stops', async () => {
+    w.loop.start();
+    await new Promise((r) => setTimeout(r, 200));
+    await w.loop.stop();
+    const reads = fake(0).reads;
+    expect(reads).toBe(1);
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(fake(0).reads).toBe(reads);
+  });
+});
