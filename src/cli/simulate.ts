@@ -2,7 +2,13 @@
 // and prints a table; --plot draws throughput at the SLO against SLO attainment.
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { simulatePolicies, type PolicyReport, type SimulationReport } from '../planner/index.ts';
+import {
+  compareCapacity,
+  simulatePolicies,
+  type PolicyReport,
+  type SimulationReport,
+} from '../planner/index.ts';
+import { capacityTable, promptRange } from './simulate-capacity.ts';
 import { UsageError } from './errors.ts';
 import {
   gigabytes,
@@ -19,7 +25,7 @@ interface SimulateFlags extends ModelGpuFlags {
   sloTpotMs?: string;
   trace: string;
   rate: string;
-  requests: string;
+  requests?: string;
   seed: string;
   tokenBudget: string;
   fixedIntervals?: string;
@@ -28,6 +34,9 @@ interface SimulateFlags extends ModelGpuFlags {
   includeSmallestRule?: boolean;
   json?: boolean;
   plot?: string;
+  capacity?: boolean;
+  seeds?: string;
+  promptRange?: string;
 }
 
 const fmt = (v: number | null | undefined, digits = 0): string =>
@@ -103,7 +112,7 @@ export function registerSimulate(program: Command): void {
     .option('--slo-tpot-ms <ms>', 'time per output token target, ms')
     .option('--trace <kind>', 'arrivals: poisson or bursty', 'poisson')
     .option('--rate <r>', 'mean arrival rate, requests/s', '2')
-    .option('--requests <k>', 'number of requests', '300')
+    .option('--requests <k>', 'number of requests (per seed with --capacity; default 300, 600)')
     .option('--seed <s>', 'trace seed', '1')
     .option('--token-budget <n>', 'tokens per iteration (chunked prefill budget)', '512')
     .option(
@@ -116,6 +125,15 @@ export function registerSimulate(program: Command): void {
     .option(
       '--include-smallest-rule',
       'also run select-n-smallest (the literal "smallest N meeting the SLO" rule)',
+    )
+    .option(
+      '--capacity',
+      "search each policy's capacity at the SLO (highest rate with >= 99% / 90% meeting it) instead of replaying one rate",
+    )
+    .option('--seeds <list>', 'trace seeds of the capacity search, comma-separated', '1,2,3')
+    .option(
+      '--prompt-range <min-max>',
+      'prompt lengths spread over MIN-MAX tokens (default: chat mix)',
     )
     .option('--json', 'print the report as JSON')
     .option('--plot <file.svg>', 'write throughput at the SLO against SLO attainment as SVG')
@@ -137,14 +155,34 @@ export function registerSimulate(program: Command): void {
         );
       }
       const tokenBudget = positiveInteger('--token-budget', flags.tokenBudget);
+      const prompt =
+        flags.promptRange !== undefined
+          ? promptRange('--prompt-range', flags.promptRange)
+          : undefined;
+      if (flags.capacity === true) {
+        if (flags.plot !== undefined) throw new UsageError('--plot: not available with --capacity');
+        const capacity = compareCapacity({
+          ...inputs,
+          slo,
+          seeds: integerList('--seeds', flags.seeds ?? '1,2,3'),
+          requests: positiveInteger('--requests', flags.requests ?? '600'),
+          tokenBudget,
+          ...(prompt ? { prompt } : {}),
+        });
+        process.stdout.write(
+          flags.json ? JSON.stringify(capacity, null, 2) + '\n' : capacityTable(capacity),
+        );
+        return;
+      }
       const report = simulatePolicies({
         ...inputs,
         slo,
         trace: {
           arrivals: flags.trace,
           ratePerS: positiveNumber('--rate', flags.rate),
-          requests: positiveInteger('--requests', flags.requests),
+          requests: positiveInteger('--requests', flags.requests ?? '300'),
           seed,
+          ...(prompt ? { prompt } : {}),
         },
         scheduler: { tokenBudget },
         fixedIntervals:

@@ -146,6 +146,22 @@ export {
   type PolicyContext,
   type ServingPolicy,
 } from './simulator/policies.ts';
+export { SLO_DEFINITION, meanTpotMs, meetsSlo } from './simulator/slo.ts';
+export {
+  searchCapacity,
+  type CapacityAtTarget,
+  type CapacitySearch,
+  type RateEvaluation,
+} from './simulator/capacity.ts';
+export {
+  CAPACITY_DEFINITIONS,
+  compareCapacity,
+  type AdmissionKind,
+  type CapacityInput,
+  type CapacityPolicyReport,
+  type CapacityReport,
+} from './simulator/compare-capacity.ts';
+export { withKvAdmission, withSloAdmission } from './simulator/admission-variants.ts';
 export {
   percentile,
   summarizeRun,

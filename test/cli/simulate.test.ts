@@ -88,6 +88,54 @@ describe('selectn simulate', { timeout: 120_000 }, () => {
     ).toContain('--model: required');
   });
 
+  it('--capacity reports each policy with both admissions, and bad flags exit 2', () => {
+    const capacity = [
+      'simulate',
+      '--capacity',
+      '--model',
+      'llama-13b',
+      '--gpu',
+      'a100-40gb',
+      '--slo-ttft-ms',
+      '2000',
+      '--slo-tpot-ms',
+      '70',
+      '--requests',
+      '60',
+      '--seeds',
+      '1,2,3',
+      '--prompt-range',
+      '512-1536',
+      '--json',
+    ];
+    const r = runCli(capacity);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as {
+      prompt: { min: number; max: number };
+      seeds: number[];
+      policies: { policy: string; capacityRps: number; capacity90Rps: number }[];
+    };
+    expect(report.prompt).toMatchObject({ min: 512, max: 1536 });
+    expect(report.seeds).toEqual([1, 2, 3]);
+    const names = report.policies.map((p) => p.policy);
+    for (const mechanism of [
+      'select-n',
+      'no-offload',
+      'zero-inference',
+      'flexgen-slo',
+      'zero-copy',
+    ]) {
+      expect(names).toContain(`${mechanism}+slo-admission`);
+      expect(names).toContain(`${mechanism}+kv-admission`);
+    }
+    const selectN = report.policies.find((p) => p.policy === 'select-n+slo-admission');
+    expect(selectN?.capacityRps).toBeGreaterThan(0);
+    expect(selectN?.capacity90Rps).toBeGreaterThanOrEqual(selectN?.capacityRps ?? Infinity);
+    const bad = runCli([...capacity.slice(0, -3), '--prompt-range', '900-100']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--prompt-range: expected MIN-MAX tokens');
+  });
+
   it('has --help', () => {
     const r = runCli(['simulate', '--help']);
     expect(r.code).toBe(0);

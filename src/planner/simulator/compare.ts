@@ -5,6 +5,7 @@ import type { LayerProfile } from '../profile.ts';
 import { latencyModel } from '../latency-model.ts';
 import { resolveMemoryOptions, type MemoryOptions } from '../memory.ts';
 import { isValidInterval } from '../offload-sets.ts';
+import { decoderLayerBytes } from '../model.ts';
 import { planIntervalRange, type SloTargets } from '../offline-range.ts';
 import { PlannerError } from '../errors.ts';
 import {
@@ -79,6 +80,37 @@ export const METRIC_DEFINITIONS = {
   hostMemoryBytes: 'pinned host memory for offloaded weights',
   kvCapacityTokens: 'largest KV cache pool of the policy, tokens',
 };
+
+/**
+ * Select-N's interval range for a trace: planned over batch sizes 1-64 at the median prompt and
+ * the longest request, with the trace's prefill chunk. Throws PlannerError when none meets the SLO.
+ */
+export function planSelectNRange(
+  ctx: PolicyContext,
+  traceSpec: { prompt: { median: number; max: number }; output: { max: number } },
+  tokenBudget: number,
+): { intervalMin: number; intervalMax: number } {
+  const { model, hardware, profile, slo, memory } = ctx;
+  const longestRequest = traceSpec.prompt.max + traceSpec.output.max;
+  const plan = planIntervalRange({
+    model,
+    hardware,
+    profile,
+    slo,
+    workload: {
+      batchSizes: [1, 4, 16, 64],
+      contextLengths: [
+        ...new Set([
+          Math.round(traceSpec.prompt.median),
+          Math.min(model.maxPositionEmbeddings, longestRequest),
+        ]),
+      ],
+      prefillChunkTokens: tokenBudget,
+    },
+    options: memory,
+  });
+  return { intervalMin: plan.intervalMin, intervalMax: plan.intervalMax };
+}
 
 /** A policy that cannot run serves nothing: zero goodput and attainment, so every row compares. */
 function infeasible(policy: string, reason: string): PolicyReport {
@@ -155,24 +187,7 @@ export function simulatePolicies(input: SimulationInput): SimulationReport {
   const planned: { range: SimulationReport['selectNRange'] } = { range: null };
   reports.push(
     attempt('select-n', () => {
-      const plan = planIntervalRange({
-        model,
-        hardware,
-        profile,
-        slo,
-        workload: {
-          batchSizes: [1, 4, 16, 64],
-          contextLengths: [
-            ...new Set([
-              Math.round(traceSpec.prompt.median),
-              Math.min(model.maxPositionEmbeddings, longestRequest),
-            ]),
-          ],
-          prefillChunkTokens: scheduler.tokenBudget,
-        },
-        options: memory,
-      });
-      planned.range = { intervalMin: plan.intervalMin, intervalMax: plan.intervalMax };
+      planned.range = planSelectNRange(ctx, traceSpec, scheduler.tokenBudget);
       return intervalPolicy(ctx, 'select-n', planned.range, longestRequest);
     }),
   );
@@ -230,7 +245,8 @@ export function simulatePolicies(input: SimulationInput): SimulationReport {
     const tried = [...new Set([kFit, kFit + 1, kFit + 2, kFit + 4, kFit + 8])].filter(
       (k) => k <= model.numLayers,
     );
-    const runs = tried.map((k) => run(zeroCopyPolicy(ctx, k, longestRequest)).report);
+    const layerBytes = decoderLayerBytes(model);
+    const runs = tried.map((k) => run(zeroCopyPolicy(ctx, k * layerBytes, longestRequest)).report);
     const best = runs.reduce((a, b) =>
       (b.throughputTokensPerS ?? 0) > (a.throughputTokensPerS ?? 0) ? b : a,
     );

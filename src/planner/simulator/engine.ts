@@ -9,6 +9,7 @@ import { KV_BLOCK_TOKENS } from '../memory.ts';
 import type { SloTargets } from '../offline-range.ts';
 import type { ServingPolicy } from './policies.ts';
 import type { TraceRequest } from './trace.ts';
+import { meanTpotMs, meetsSlo } from './slo.ts';
 
 export interface SchedulerConfig {
   /** Most tokens one iteration computes (chunked prefill budget). */
@@ -18,6 +19,11 @@ export interface SchedulerConfig {
   outputReserveTokens: number;
   /** Stop after this much simulated time; unfinished requests miss their SLO. */
   maxSimulatedMs: number;
+  /**
+   * Stop as soon as more requests than this are known to miss the SLO (a late first token or a
+   * finished request over a target): a capacity search only needs to know the run failed.
+   */
+  abortAfterMisses?: number;
 }
 
 export interface BandwidthSchedule {
@@ -44,6 +50,8 @@ export interface PolicyRun {
   endMs: number;
   /** Iterations per interval (key "none" for mechanisms without an interval). */
   intervalIterations: Record<string, number>;
+  /** Stopped early by abortAfterMisses: the outcomes of the rest are recorded as unfinished. */
+  aborted: boolean;
 }
 
 interface RequestState {
@@ -86,17 +94,20 @@ export function simulatePolicy(
   let iterations = 0;
   let preemptions = 0;
   const intervalIterations: Record<string, number> = {};
+  // Requests known to miss: late first tokens as they come, other misses when recorded.
+  let misses = 0;
+  const missLimit = config.abortAfterMisses ?? Infinity;
   const record = (s: RequestState, finishMs: number | null, rejected: boolean): void => {
     const r = s.request;
     const ttftMs = s.firstTokenMs === null ? null : s.firstTokenMs - r.arrivalMs;
     const tpotMs =
       finishMs === null || s.firstTokenMs === null
         ? null
-        : r.outputTokens > 1
-          ? (finishMs - s.firstTokenMs) / (r.outputTokens - 1)
-          : 0;
-    const metSlo =
-      ttftMs !== null && tpotMs !== null && ttftMs <= slo.ttftMs && tpotMs <= slo.tpotMs;
+        : meanTpotMs(s.firstTokenMs, finishMs, r.outputTokens);
+    const metSlo = meetsSlo(ttftMs, tpotMs, slo);
+    if (!metSlo && !(s.firstTokenMs !== null && s.firstTokenMs - r.arrivalMs > slo.ttftMs)) {
+      misses++;
+    }
     outcomes.set(r.id, {
       id: r.id,
       arrivalMs: r.arrivalMs,
@@ -117,7 +128,7 @@ export function simulatePolicy(
     preemptions++;
   };
 
-  while (outcomes.size < trace.length && now <= config.maxSimulatedMs) {
+  while (outcomes.size < trace.length && now <= config.maxSimulatedMs && misses <= missLimit) {
     while (next < trace.length && (trace[next]?.arrivalMs ?? Infinity) <= now) {
       const request = trace[next++] as TraceRequest;
       const state: RequestState = {
@@ -223,7 +234,10 @@ export function simulatePolicy(
       state.computed += tokens;
       if (state.computed < state.prefillTarget) continue;
       state.generated++;
-      state.firstTokenMs ??= now;
+      if (state.firstTokenMs === null) {
+        state.firstTokenMs = now;
+        if (now - state.request.arrivalMs > slo.ttftMs) misses++;
+      }
       if (state.generated >= state.request.outputTokens) {
         freeBlocks += state.blocks;
         state.blocks = 0;
@@ -248,5 +262,6 @@ export function simulatePolicy(
     preemptions,
     endMs: now,
     intervalIterations,
+    aborted: misses > missLimit,
   };
 }

@@ -15,7 +15,7 @@ import {
 import { intervalChooser } from '../online.ts';
 import { meanIterationMs, type LifeShapes } from '../mean-tpot.ts';
 import { formatInterval, NO_OFFLOAD, offloadedLayerCount } from '../offload-sets.ts';
-import { predictIteration, predictSerialCopyIteration } from '../timeline.ts';
+import { predictIteration } from '../timeline.ts';
 import type { SloTargets } from '../offline-range.ts';
 
 export interface IterationOutcome {
@@ -185,38 +185,37 @@ export function streamingPolicy(
   };
 }
 
-/** vLLM --cpu-offload-gb: `layers` whole layers read over the bus inside their compute, no overlap. */
+/**
+ * vLLM --cpu-offload-gb: `offloadBytes` of weights (whole tensors, any amount) live in host memory
+ * and are read over the bus inside their layers' compute, with no overlap (zero-copy access).
+ */
 export function zeroCopyPolicy(
   ctx: PolicyContext,
-  layers: number,
+  offloadBytes: number,
   minKvTokens: number,
 ): ServingPolicy {
   const { model, hardware, memory, profile } = ctx;
   const L = model.numLayers;
   const layerBytes = decoderLayerBytes(model);
-  const resident = nonLayerBytes(model) + (L - layers) * layerBytes;
+  const bytes = Math.min(offloadBytes, L * layerBytes);
+  const resident = nonLayerBytes(model) + L * layerBytes - bytes;
   const kvCapacityTokens = gpuMemoryFor(model, hardware, resident, 0, memory).kvCapacityTokens;
   requireKv('zero-copy', kvCapacityTokens, minKvTokens);
-  const offloaded = Int32Array.from({ length: layers }, (_, j) => j);
   const computeMs = new Float64Array(L);
   return {
     name: 'zero-copy',
-    description: `${layers} layers (${((layers * layerBytes) / 1e9).toFixed(1)} GB) read over the bus during compute, no overlap`,
-    hostMemoryBytes: layers * layerBytes,
+    description: `${(bytes / 1e9).toFixed(1)} GB (${(bytes / layerBytes).toFixed(2)} layers) read over the bus during compute, no overlap (vLLM --cpu-offload-gb)`,
+    hostMemoryBytes: bytes,
     kvCapacityTokens,
     sloAwareAdmission: false,
-    settings: { offloadedLayers: layers },
+    settings: { offloadGb: Number((bytes / 1e9).toFixed(2)) },
     runIteration(shape, bandwidth) {
       profile.fillLayerComputeMs(shape, computeMs);
-      const result = predictSerialCopyIteration({
-        computeMs,
-        numLayers: L,
-        offloaded,
-        copyMs: (layerBytes / bandwidth) * 1000,
-        stagingSlots: 1,
-        outsideLayersMs: profile.outsideLayersMs(shape),
-      });
-      return { iterationMs: result.iterationMs, interval: null };
+      let computeTotal = 0;
+      for (let i = 0; i < L; i++) computeTotal += computeMs[i] ?? 0;
+      const iterationMs =
+        computeTotal + (bytes / bandwidth) * 1000 + profile.outsideLayersMs(shape);
+      return { iterationMs, interval: null };
     },
     admits: () => true,
   };
