@@ -101,6 +101,58 @@ void parse_eos(const Reader& r, ModelConfig* c) {
   }
 }
 
+// Mistral and Phi-3 attend over the last sliding_window positions when it is shorter than the
+// context; Qwen2/Qwen3 window only the layers from max_window_layers on (use_sliding_window),
+// which the engine does not run. Llama has no window.
+void parse_sliding_window(const Reader& r, ModelConfig* c) {
+  const bool honoured = c->model_type == "mistral" || c->model_type == "phi3";
+  const bool qwen = c->model_type == "qwen2" || c->model_type == "qwen3";
+  if (qwen && r.boolean_or("use_sliding_window", false))
+    r.fail("use_sliding_window", "true (windows on the layers from max_window_layers on) is not supported");
+  if (honoured && r.has("sliding_window")) {
+    const int64_t w = r.integer("sliding_window");
+    if (w < c->max_positions) c->sliding_window = w;
+  }
+  if (!r.has("layer_types")) return;
+  const json& types = r.j["layer_types"];
+  if (!types.is_array()) r.fail("layer_types", "must be a list");
+  for (const json& t : types) {
+    const std::string v = t.is_string() ? t.get<std::string>() : t.dump();
+    const bool full = v == "full_attention";
+    if (full && c->sliding_window == 0) continue;
+    if (v == "sliding_attention" && c->sliding_window > 0) continue;
+    r.fail("layer_types", "entry '" + v + "' is not supported (" +
+                              (c->sliding_window > 0 ? "every layer must be sliding_attention"
+                                                     : "every layer must be full_attention") + ")");
+  }
+}
+
+// Phi-3 (and Phi-4-mini) rotate only the first partial_rotary_factor of each head.
+void parse_rotary_dim(const Reader& r, ModelConfig* c) {
+  double factor = r.number_or("partial_rotary_factor", 1.0);
+  if (r.has("rope_parameters") && r.j["rope_parameters"].is_object())
+    factor = rope_number(r, r.j["rope_parameters"], "rope_parameters", "partial_rotary_factor", factor);
+  if (!(factor > 0 && factor <= 1)) r.fail("partial_rotary_factor", "must be in (0, 1], got " + std::to_string(factor));
+  c->rotary_dim = int64_t(double(c->head_dim) * factor);
+  if (c->rotary_dim < 2 || c->rotary_dim % 2 != 0)
+    r.fail("partial_rotary_factor", std::to_string(factor) + " gives an odd or empty rotary width " +
+                                        std::to_string(c->rotary_dim) + " of head_dim " + std::to_string(c->head_dim));
+}
+
+// Settings no family runs: quantized weights and mixture-of-experts layers.
+void refuse_unsupported(const Reader& r) {
+  if (r.has("quantization_config")) {
+    const json& q = r.j["quantization_config"];
+    const std::string what = q.is_object() && q.contains("quant_method") ? "quant_method " + q["quant_method"].dump()
+                                                                        : q.dump().substr(0, 60);
+    r.fail("quantization_config", "(" + what + "): quantized weights are not supported");
+  }
+  for (const char* k : {"num_local_experts", "num_experts", "n_routed_experts"}) {
+    if (r.has(k) && r.j[k].is_number() && r.j[k].get<double>() > 0)
+      r.fail(k, "= " + r.j[k].dump() + ": mixture-of-experts layers are not supported");
+  }
+}
+
 void parse_llama(const Reader& r, ModelConfig* c) {
   c->arch = Arch::Llama;
   c->hidden_size = r.integer("hidden_size");
@@ -125,14 +177,15 @@ void parse_llama(const Reader& r, ModelConfig* c) {
   c->qkv_bias = attn_bias || c->model_type == "qwen2";
   c->o_bias = attn_bias;
   c->mlp_bias = r.boolean_or("mlp_bias", false);
+  c->qk_norm = c->model_type == "qwen3";
+  c->fused_projections = c->model_type == "phi3";
+  if (c->fused_projections && (attn_bias || c->mlp_bias))
+    r.fail(attn_bias ? "attention_bias" : "mlp_bias", "true is not supported for phi3 (fused projections)");
   c->tie_word_embeddings = r.boolean_or("tie_word_embeddings", false);
-  const bool sliding = c->model_type == "qwen2" ? r.boolean_or("use_sliding_window", false)
-                                                : r.has("sliding_window");
-  if (sliding && r.has("sliding_window") && r.j["sliding_window"].is_number_integer() &&
-      r.j["sliding_window"].get<int64_t>() < c->max_positions)
-    r.fail("sliding_window", "sliding-window attention is not supported");
+  parse_sliding_window(r, c);
   if (r.integer_or("pretraining_tp", 1) != 1) r.fail("pretraining_tp", "must be 1");
   parse_rope(r, c);
+  parse_rotary_dim(r, c);
 }
 
 void parse_opt(const Reader& r, ModelConfig* c) {
@@ -169,12 +222,15 @@ ModelConfig parse_model_config(const std::string& text, const std::string& sourc
   Reader r{j, source};
   ModelConfig c;
   c.model_type = r.string_or("model_type", "");
-  if (c.model_type == "llama" || c.model_type == "mistral" || c.model_type == "qwen2") {
+  if (c.model_type == "llama" || c.model_type == "mistral" || c.model_type == "qwen2" || c.model_type == "qwen3" ||
+      c.model_type == "phi3") {
+    refuse_unsupported(r);
     parse_llama(r, &c);
   } else if (c.model_type == "opt") {
+    refuse_unsupported(r);
     parse_opt(r, &c);
   } else {
-    r.fail("model_type", "'" + c.model_type + "' is not supported (llama, mistral, qwen2, opt)");
+    r.fail("model_type", "'" + c.model_type + "' is not supported (llama, mistral, qwen2, qwen3, phi3, opt)");
   }
   c.vocab_size = r.integer("vocab_size");
   c.dtype = r.string_or("dtype", r.string_or("torch_dtype", ""));

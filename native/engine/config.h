@@ -1,5 +1,5 @@
 // Model configuration from a Hugging Face config.json: the fields the engine needs, normalised
-// across Llama / Mistral / Qwen2 (Llama-shaped) and OPT, with rope scaling resolved.
+// across Llama / Mistral / Qwen2 / Qwen3 / Phi-3 (Llama-shaped) and OPT, with rope scaling resolved.
 #ifndef SELECTN_ENGINE_CONFIG_H
 #define SELECTN_ENGINE_CONFIG_H
 
@@ -23,7 +23,7 @@ struct RopeConfig {
 
 struct ModelConfig {
   Arch arch = Arch::Llama;
-  std::string model_type;  // as written: llama, mistral, qwen2, opt
+  std::string model_type;  // as written: llama, mistral, qwen2, qwen3, phi3, opt
   int64_t vocab_size = 0;
   int64_t hidden_size = 0;   // D
   int64_t n_layers = 0;      // L
@@ -39,6 +39,10 @@ struct ModelConfig {
   bool qkv_bias = false;  // attention_bias (Llama) or always (Qwen2)
   bool o_bias = false;    // attention_bias (Llama)
   bool mlp_bias = false;
+  bool qk_norm = false;          // per-head RMSNorm of q and k before RoPE (Qwen3)
+  bool fused_projections = false;  // qkv_proj and gate_up_proj (Phi-3)
+  int64_t rotary_dim = 0;        // leading dims of each head RoPE rotates (partial_rotary_factor)
+  int64_t sliding_window = 0;    // positions a query attends to at most; 0 = all (Mistral, Phi-3)
   // OPT
   bool norm_before = true;        // do_layer_norm_before
   int64_t position_offset = 0;    // 2 for OPT's learned positions

@@ -77,7 +77,7 @@ std::unique_ptr<Engine> Engine::load(const std::string& dir, sn_runtime* rt, con
   }
   if (c.tie_word_embeddings) e->globals_.lm_head = e->globals_.embed;
   if (c.arch == Arch::Llama) {
-    const std::vector<float> f = rope_inv_freq(c.rope, int(c.head_dim));
+    const std::vector<float> f = rope_inv_freq(c.rope, int(c.rotary_dim));
     void* p = e->alloc_device(f.size() * sizeof(float));
     check_rt(sn_device_upload(rt, p, f.data(), f.size() * sizeof(float)), "upload rope frequencies");
     e->globals_.inv_freq = static_cast<const float*>(p);

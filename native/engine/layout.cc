@@ -21,9 +21,17 @@ std::vector<ParamSpec> layer_param_specs(const ModelConfig& c) {
   if (c.arch == Arch::Llama) {
     const std::string p = "model.layers.{i}.";
     s.push_back({kAttnNorm, p + "input_layernorm.weight", {D}});
-    s.push_back({kWq, p + "self_attn.q_proj.weight", {q, D}});
-    s.push_back({kWk, p + "self_attn.k_proj.weight", {kv, D}});
-    s.push_back({kWv, p + "self_attn.v_proj.weight", {kv, D}});
+    if (c.fused_projections) {
+      s.push_back({kWqkv, p + "self_attn.qkv_proj.weight", {q + 2 * kv, D}});
+    } else {
+      s.push_back({kWq, p + "self_attn.q_proj.weight", {q, D}});
+      s.push_back({kWk, p + "self_attn.k_proj.weight", {kv, D}});
+      s.push_back({kWv, p + "self_attn.v_proj.weight", {kv, D}});
+    }
+    if (c.qk_norm) {
+      s.push_back({kQNorm, p + "self_attn.q_norm.weight", {c.head_dim}});
+      s.push_back({kKNorm, p + "self_attn.k_norm.weight", {c.head_dim}});
+    }
     s.push_back({kWo, p + "self_attn.o_proj.weight", {D, q}});
     if (c.qkv_bias) {
       s.push_back({kBq, p + "self_attn.q_proj.bias", {q}});
@@ -32,8 +40,12 @@ std::vector<ParamSpec> layer_param_specs(const ModelConfig& c) {
     }
     if (c.o_bias) s.push_back({kBo, p + "self_attn.o_proj.bias", {D}});
     s.push_back({kMlpNorm, p + "post_attention_layernorm.weight", {D}});
-    s.push_back({kWgate, p + "mlp.gate_proj.weight", {F, D}});
-    s.push_back({kWup, p + "mlp.up_proj.weight", {F, D}});
+    if (c.fused_projections) {
+      s.push_back({kWgateUp, p + "mlp.gate_up_proj.weight", {2 * F, D}});
+    } else {
+      s.push_back({kWgate, p + "mlp.gate_proj.weight", {F, D}});
+      s.push_back({kWup, p + "mlp.up_proj.weight", {F, D}});
+    }
     s.push_back({kWdown, p + "mlp.down_proj.weight", {D, F}});
     if (c.mlp_bias) {
       s.push_back({kBgate, p + "mlp.gate_proj.bias", {F}});
@@ -80,6 +92,26 @@ std::vector<ParamSpec> global_param_specs(const ModelConfig& c) {
   return s;
 }
 
+namespace {
+
+// A fused weight [a; b; ...] is its parts stacked by rows, so each part is a contiguous [out, in]
+// matrix inside it: the separate projections point into the fused tensor, nothing is copied.
+void alias_fused(const ModelConfig& c, LayerLayout* l) {
+  const int64_t D = c.hidden_size, F = c.ffn_size;
+  const int64_t q = c.n_heads * c.head_dim, kv = c.n_kv_heads * c.head_dim;
+  if (l->offset[kWqkv] >= 0) {
+    l->offset[kWq] = l->offset[kWqkv];
+    l->offset[kWk] = l->offset[kWqkv] + q * D;
+    l->offset[kWv] = l->offset[kWqkv] + (q + kv) * D;
+  }
+  if (l->offset[kWgateUp] >= 0) {
+    l->offset[kWgate] = l->offset[kWgateUp];
+    l->offset[kWup] = l->offset[kWgateUp] + F * D;
+  }
+}
+
+}  // namespace
+
 LayerLayout make_layer_layout(const ModelConfig& c) {
   LayerLayout l;
   for (int64_t& o : l.offset) o = -1;
@@ -91,6 +123,7 @@ LayerLayout make_layer_layout(const ModelConfig& c) {
     at += (n + 15) / 16 * 16;  // keep every tensor 64-byte aligned inside the blob
   }
   l.floats = at;
+  alias_fused(c, &l);
   return l;
 }
 

@@ -21,6 +21,8 @@ enum LayerParam : int {
   kWq, kBq, kWk, kBk, kWv, kBv, kWo, kBo,
   kMlpNorm, kMlpNormBias,
   kWgate, kBgate, kWup, kBup, kWdown, kBdown,
+  kQNorm, kKNorm,    // Qwen3: self_attn.q_norm / k_norm, [head_dim] each
+  kWqkv, kWgateUp,   // Phi-3: fused [q; k; v] and [gate; up]; kWq..kWv, kWgate, kWup point into them
   kLayerParamCount
 };
 

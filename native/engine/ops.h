@@ -34,6 +34,12 @@ class Ops {
   // 0..positions[t] in the paged cache; out has q's shape. GQA: head h reads KV head h / group.
   virtual void attention(float* out, const float* q, const BatchView& b, const KvGeometry& g, int layer,
                          int n_heads, float scale) = 0;
+  // attention() restricted to each token's last `window` positions (sliding window; window >= 1).
+  virtual void attention_window(float* out, const float* q, const BatchView& b, const KvGeometry& g, int layer,
+                                int n_heads, float scale, int window) = 0;
+  // rope() on the first rotary_dim (even, <= head_dim) dims of each head; the rest pass through.
+  virtual void rope_partial(float* x, const BatchView& b, int heads, int head_dim, int rotary_dim,
+                            const float* inv_freq) = 0;
   virtual void swiglu(float* out, const float* gate, const float* up, size_t n) = 0;  // silu(g) * u
   virtual void relu(float* x, size_t n) = 0;
   virtual void add(float* x, const float* y, size_t n) = 0;  // x += y

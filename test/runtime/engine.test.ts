@@ -90,6 +90,10 @@ describe('engine binding', () => {
     ['tiny-llama', 4],
     ['tiny-llama-tied-bf16', 3],
     ['tiny-opt', 4],
+    ['tiny-qwen2', 3],
+    ['tiny-qwen3', 3],
+    ['tiny-mistral', 3],
+    ['tiny-phi3', 3],
   ] as const;
 
   for (const [name, layers] of cases) {

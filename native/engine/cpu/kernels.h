@@ -21,6 +21,10 @@ void linear(float* y, const float* x, const float* w, const float* bias, int n, 
 void kv_store(const float* k, const float* v, const BatchView& b, const KvGeometry& g, int layer);
 void attention(float* out, const float* q, const BatchView& b, const KvGeometry& g, int layer, int n_heads,
                float scale);
+void attention_window(float* out, const float* q, const BatchView& b, const KvGeometry& g, int layer, int n_heads,
+                      float scale, int window);
+void rope_partial(float* x, const int32_t* positions, int n_tokens, int heads, int head_dim, int rotary_dim,
+                  const float* inv_freq);
 
 }  // namespace sn::engine::cpu
 

@@ -36,6 +36,14 @@ class CpuOps final : public Ops {
                  float scale) override {
     cpu::attention(out, q, b, g, layer, n_heads, scale);
   }
+  void attention_window(float* out, const float* q, const BatchView& b, const KvGeometry& g, int layer,
+                        int n_heads, float scale, int window) override {
+    cpu::attention_window(out, q, b, g, layer, n_heads, scale, window);
+  }
+  void rope_partial(float* x, const BatchView& b, int heads, int head_dim, int rotary_dim,
+                    const float* inv_freq) override {
+    cpu::rope_partial(x, b.positions, b.n_tokens, heads, head_dim, rotary_dim, inv_freq);
+  }
   void swiglu(float* out, const float* gate, const float* up, size_t n) override { cpu::swiglu(out, gate, up, n); }
   void relu(float* x, size_t n) override { cpu::relu(x, n); }
   void add(float* x, const float* y, size_t n) override {

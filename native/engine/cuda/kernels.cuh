@@ -29,6 +29,12 @@ void kv_store(const float* k, const float* v, const BatchView& b, const KvGeomet
 void attention(float* out, const float* q, const BatchView& b, const KvGeometry& g, int layer, int n_heads,
                float scale, int max_ctx, cudaStream_t s);
 int max_attention_context();
+// attention() over each token's last `window` positions; min(max_ctx, window) up to
+// max_attention_context().
+void attention_window(float* out, const float* q, const BatchView& b, const KvGeometry& g, int layer, int n_heads,
+                      float scale, int window, int max_ctx, cudaStream_t s);
+void rope_partial(float* x, const int32_t* positions, int n_tokens, int heads, int head_dim, int rotary_dim,
+                  const float* inv_freq, cudaStream_t s);
 
 }  // namespace sn::engine::cuda
 

@@ -3,6 +3,7 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <string>
 
 #include "../errors.h"
@@ -57,6 +58,18 @@ class CudaOps final : public Ops {
       throw EngineError("CUDA attention: context " + std::to_string(b.max_ctx) + " exceeds " +
                         std::to_string(cuda::max_attention_context()) + " positions");
     cuda::attention(out, q, b, g, layer, n_heads, scale, b.max_ctx, s_);
+  }
+  void attention_window(float* out, const float* q, const BatchView& b, const KvGeometry& g, int layer,
+                        int n_heads, float scale, int window) override {
+    const int ctx = std::min(b.max_ctx, window);
+    if (ctx > cuda::max_attention_context())
+      throw EngineError("CUDA attention: window of " + std::to_string(ctx) + " positions exceeds " +
+                        std::to_string(cuda::max_attention_context()));
+    cuda::attention_window(out, q, b, g, layer, n_heads, scale, window, b.max_ctx, s_);
+  }
+  void rope_partial(float* x, const BatchView& b, int heads, int head_dim, int rotary_dim,
+                    const float* inv_freq) override {
+    cuda::rope_partial(x, b.positions, b.n_tokens, heads, head_dim, rotary_dim, inv_freq, s_);
   }
   void swiglu(float* out, const float* gate, const float* up, size_t n) override { cuda::swiglu(out, gate, up, n, s_); }
   void relu(float* x, size_t n) override { cuda::relu(x, n, s_); }

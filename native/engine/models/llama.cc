@@ -1,4 +1,6 @@
-// Llama family (Llama 2/3, Mistral, Qwen2): RMSNorm, RoPE, grouped-query attention, SwiGLU MLP.
+// Llama family (Llama 2/3, Mistral, Qwen2, Qwen3, Phi-3): RMSNorm, RoPE, grouped-query attention,
+// SwiGLU MLP; per family q/k/v biases (Qwen2), per-head q/k RMSNorm (Qwen3), partial rotary and
+// fused projections (Phi-3, see layout.cc), a sliding window (Mistral, Phi-3).
 #include <cmath>
 
 #include "model.h"
@@ -24,10 +26,23 @@ class Llama final : public Model {
     ops.linear(a.q, a.xn, p(w, kWq), p(w, kBq), n, D, Hq * hd);
     ops.linear(a.k, a.xn, p(w, kWk), p(w, kBk), n, D, Hkv * hd);
     ops.linear(a.v, a.xn, p(w, kWv), p(w, kBv), n, D, Hkv * hd);
-    ops.rope(a.q, b, Hq, hd, inv_freq_);
-    ops.rope(a.k, b, Hkv, hd, inv_freq_);
+    if (c_.qk_norm) {  // Qwen3: RMSNorm over each head's hd values, one weight shared by the heads
+      ops.rmsnorm(a.q, a.q, p(w, kQNorm), n * Hq, hd, eps);
+      ops.rmsnorm(a.k, a.k, p(w, kKNorm), n * Hkv, hd, eps);
+    }
+    if (c_.rotary_dim == c_.head_dim) {
+      ops.rope(a.q, b, Hq, hd, inv_freq_);
+      ops.rope(a.k, b, Hkv, hd, inv_freq_);
+    } else {  // Phi-3 partial_rotary_factor
+      ops.rope_partial(a.q, b, Hq, hd, int(c_.rotary_dim), inv_freq_);
+      ops.rope_partial(a.k, b, Hkv, hd, int(c_.rotary_dim), inv_freq_);
+    }
     ops.kv_store(a.k, a.v, b, kv_, layer);
-    ops.attention(a.attn, a.q, b, kv_, layer, Hq, float(1.0 / std::sqrt(double(hd))));
+    const float scale = float(1.0 / std::sqrt(double(hd)));
+    if (c_.sliding_window > 0)
+      ops.attention_window(a.attn, a.q, b, kv_, layer, Hq, scale, int(c_.sliding_window));
+    else
+      ops.attention(a.attn, a.q, b, kv_, layer, Hq, scale);
     ops.linear(a.tmp, a.attn, p(w, kWo), p(w, kBo), n, Hq * hd, D);
     ops.add(a.x, a.tmp, size_t(n) * D);
     ops.rmsnorm(a.xn, a.x, p(w, kMlpNorm), n, D, eps);

@@ -53,6 +53,61 @@ TEST(Config, NamesTheBadField) {
   EXPECT_NE(err("nope").find("not valid JSON"), std::string::npos);
 }
 
+TEST(Config, Qwen3HasPerHeadQkNormAndExplicitHeadDim) {
+  const ModelConfig c = parse_model_config(R"({"model_type":"qwen3","hidden_size":64,"num_hidden_layers":1,
+    "num_attention_heads":4,"num_key_value_heads":2,"head_dim":32,"intermediate_size":64,"vocab_size":10,
+    "use_sliding_window":false,"sliding_window":null,"layer_types":["full_attention"]})", "c");
+  EXPECT_TRUE(c.qk_norm);
+  EXPECT_FALSE(c.qkv_bias);
+  EXPECT_EQ(c.head_dim, 32);
+  EXPECT_EQ(c.rotary_dim, 32);
+  EXPECT_EQ(c.sliding_window, 0);
+}
+
+TEST(Config, MistralAndPhi3HonourTheSlidingWindow) {
+  const ModelConfig m = parse_model_config(R"({"model_type":"mistral","hidden_size":64,"num_hidden_layers":1,
+    "num_attention_heads":4,"intermediate_size":64,"vocab_size":10,"max_position_embeddings":32768,
+    "sliding_window":4096})", "c");
+  EXPECT_EQ(m.sliding_window, 4096);
+  // A window no shorter than the context is no window.
+  const ModelConfig wide = parse_model_config(R"({"model_type":"mistral","hidden_size":64,"num_hidden_layers":1,
+    "num_attention_heads":4,"intermediate_size":64,"vocab_size":10,"max_position_embeddings":4096,
+    "sliding_window":4096})", "c");
+  EXPECT_EQ(wide.sliding_window, 0);
+  const ModelConfig p = parse_model_config(R"({"model_type":"phi3","hidden_size":64,"num_hidden_layers":1,
+    "num_attention_heads":4,"intermediate_size":64,"vocab_size":10,"max_position_embeddings":4096,
+    "sliding_window":2047,"rope_parameters":{"rope_type":"default","rope_theta":10000.0,
+    "partial_rotary_factor":0.5}})", "c");
+  EXPECT_EQ(p.sliding_window, 2047);
+  EXPECT_TRUE(p.fused_projections);
+  EXPECT_EQ(p.rotary_dim, 8);
+}
+
+TEST(Config, RefusesWhatNoFamilyRunsNamingFieldAndValue) {
+  const std::string head = R"({"model_type":"qwen2","hidden_size":32,"num_hidden_layers":1,
+    "num_attention_heads":2,"intermediate_size":64,"vocab_size":10,)";
+  auto refusal = [&](const std::string& tail) { return err(head + tail + "}"); };
+  EXPECT_NE(refusal(R"("quantization_config":{"quant_method":"gptq","bits":4})")
+                .find("'quantization_config' (quant_method \"gptq\")"), std::string::npos);
+  EXPECT_NE(refusal(R"("num_experts":64)").find("'num_experts' = 64"), std::string::npos);
+  EXPECT_NE(refusal(R"("num_local_experts":8)").find("'num_local_experts' = 8"), std::string::npos);
+  EXPECT_NE(refusal(R"("use_sliding_window":true,"sliding_window":4096)").find("'use_sliding_window' true"),
+            std::string::npos);
+  EXPECT_NE(refusal(R"("layer_types":["sliding_attention"])").find("'layer_types' entry 'sliding_attention'"),
+            std::string::npos);
+  EXPECT_NE(refusal(R"("rope_scaling":{"type":"yarn","factor":4.0})").find("'yarn' is not supported"),
+            std::string::npos);
+  const std::string phi = R"({"model_type":"phi3","hidden_size":64,"num_hidden_layers":1,
+    "num_attention_heads":4,"intermediate_size":64,"vocab_size":10,)";
+  EXPECT_NE(err(phi + R"("rope_scaling":{"type":"longrope","short_factor":[1],"long_factor":[1]}})")
+                .find("'rope_scaling.rope_type' 'longrope' is not supported"),
+            std::string::npos)
+      << err(phi + R"("rope_scaling":{"type":"longrope"}})");
+  EXPECT_NE(err(phi + R"("partial_rotary_factor":0.1})").find("'partial_rotary_factor'"), std::string::npos);
+  for (const std::string& e : {refusal(R"("num_experts":64)"), refusal(R"("use_sliding_window":true)")})
+    EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+}
+
 TEST(RopeFreqs, Llama3ScalingKeepsHighAndScalesLowFrequencies) {
   RopeConfig r;
   r.theta = 10000;
