@@ -114,6 +114,8 @@ export const DEGRADED_REASONS = {
   PodFailed: 'PodFailed',
   /** The API server refused an object the controller wrote. */
   ApiError: 'ApiError',
+  /** A pod refused the plan re-derived from its measurement (409, 422) or none could be made; its plan in force stays. */
+  PlanRefused: 'PlanRefused',
 } as const;
 
 /** Reasons of the SLOMet condition. */
@@ -148,6 +150,10 @@ export const EVENT_REASONS = {
   Unschedulable: 'Unschedulable',
   CrashLooping: 'CrashLooping',
   ReconcileError: 'ReconcileError',
+  /** A plan re-derived from a pod's measurement was put in force. */
+  PlanPushed: 'PlanPushed',
+  /** A pod refused a re-derived plan, or none could be made; its plan in force stays. */
+  PlanRefused: 'PlanRefused',
   /** A pod's telemetry failed the wire schema; it is ignored (said once per pod). */
   TelemetryInvalid: 'TelemetryInvalid',
 } as const;

@@ -599,6 +599,21 @@ export const PodSummarySchema = z
       .boolean()
       .optional()
       .describe('The pod did not answer its last telemetry read; its figures are not used.'),
+    planBasis: z
+      .string()
+      .optional()
+      .describe(
+        'Basis of the plan in force in the pod (measured, bus-budget, or the start-up plan), from telemetry.',
+      ),
+    planGeneration: z
+      .int()
+      .min(0)
+      .optional()
+      .describe('Generation of the plan in force in the pod (0: the one it started with).'),
+    intervalRange: z
+      .string()
+      .optional()
+      .describe('Interval range of the plan in force in the pod, e.g. 2-8 or 3-inf.'),
   })
   .describe('Summary of one pod.');
 

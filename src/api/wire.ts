@@ -291,6 +291,48 @@ export const ThroughputStatsSchema = z
   })
   .describe('Throughput and queue.');
 
+const plannerRecord = z.record(z.string(), z.unknown());
+
+/**
+ * What the pod measured at start-up and planned with, so that the operator can re-plan it with
+ * the same planner (src/planner) for any model. The three records are the planner's own formats
+ * and are validated by the planner's schemas where they are read (src/api imports only zod).
+ */
+export const PlanningInputsSchema = z
+  .object({
+    model: plannerRecord.describe(
+      "The planner's description of the loaded model (ModelDescription).",
+    ),
+    hardware: plannerRecord.describe(
+      "The planner's description of the device as measured at start-up (HardwareDescription).",
+    ),
+    profile: plannerRecord.describe(
+      'Measured per-layer compute profile, as `selectn profile` writes it (planner ProfileFile).',
+    ),
+    workload: z
+      .object({
+        batchSizes: z.array(z.int().min(1)).min(1).describe('Decode batch sizes planned for.'),
+        contextLengths: z
+          .array(z.int().min(1))
+          .min(1)
+          .describe('Context lengths planned for, tokens.'),
+        prefillChunkTokens: z.int().min(1).optional().describe('Prefill chunk, tokens.'),
+      })
+      .describe('Workload envelope the pod plans for.'),
+    options: z
+      .object({
+        gpuMemoryUtilization: z.number().gt(0).max(1).describe('Share of device memory used.'),
+        stagingSlots: z.int().min(1).describe('Staging slots for streamed layers.'),
+        maxBatchTokens: z.int().min(1).describe('Most tokens one iteration computes.'),
+        pattern: z.enum(['nested', 'every-nth']).describe('How offload sets are chosen.'),
+      })
+      .describe('Planner options of the pod.'),
+    copyBandwidthBytesPerSecond: rate.describe(
+      'Host-to-device copy bandwidth measured at start-up, unpaced (0: not measured).',
+    ),
+  })
+  .describe("Inputs of the pod's plan, for the operator to re-plan it from measurement.");
+
 export const TelemetrySnapshotSchema = z
   .object({
     schemaVersion: z.literal(WIRE_SCHEMA_VERSION).describe('Version of this wire format.'),
@@ -322,6 +364,9 @@ export const TelemetrySnapshotSchema = z
     slo: SloStatsSchema,
     throughput: ThroughputStatsSchema,
     plan: PlanWireSchema.describe('The plan in force.'),
+    planning: PlanningInputsSchema.optional().describe(
+      'What the pod planned with; absent before it has profiled.',
+    ),
   })
   .describe('Snapshot of a serving pod (GET /v1/selectn/telemetry).');
 
@@ -332,6 +377,7 @@ export type PlanAck = z.output<typeof PlanAckSchema>;
 export type ControlError = z.output<typeof ControlErrorSchema>;
 export type BusIdentity = z.output<typeof BusIdentitySchema>;
 export type TelemetrySnapshot = z.output<typeof TelemetrySnapshotSchema>;
+export type PlanningInputs = z.output<typeof PlanningInputsSchema>;
 
 /** Key of the bus a device shares with others: switch, else root port, else the device alone. */
 export function busKey(nodeName: string | null, bus: BusIdentity | null): string {

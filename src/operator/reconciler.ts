@@ -44,6 +44,7 @@ import {
 } from './pod.ts';
 import type { PodTelemetry } from './telemetry/aggregate.ts';
 import type { TelemetryView } from './telemetry/loop.ts';
+import type { PlanRefusal } from './telemetry/replanner.ts';
 import { planRollout, ROLLOUT_REASONS, type PodView, type RolloutReason } from './rollout.ts';
 import {
   computeStatus,
@@ -254,6 +255,7 @@ export class Reconciler {
       previous: dep.status?.conditions,
       telemetry: polled ? polled.telemetry : dep.status?.telemetry,
       podTelemetry: polled ? polled.pods : previousPodTelemetry(dep.status?.pods),
+      planRefusals: polled ? polled.refusals : previousRefusals(dep.status?.conditions),
       sloTarget: parsed.success ? parsed.data.autoscaling.targetSloAttainment : 0.99,
       now: this.deps.now(),
     });
@@ -325,6 +327,13 @@ export class Reconciler {
   }
 }
 
+/** A plan refusal the previous status showed (Degraded PlanRefused), kept until the loop reads. */
+function previousRefusals(conditions: readonly Condition[] | undefined): PlanRefusal[] {
+  const degraded = conditions?.find((c) => c.type === 'Degraded');
+  if (degraded?.reason !== DEGRADED_REASONS.PlanRefused) return [];
+  return [{ pod: '', generation: 0, status: 0, code: 'Previous', message: degraded.message }];
+}
+
 /** Pod figures as the previous status showed them. */
 function previousPodTelemetry(
   pods: readonly PodSummary[] | undefined,
@@ -340,6 +349,9 @@ function previousPodTelemetry(
           sloAttainment: p.sloAttainment ?? null,
           bus: p.bus,
           pciBusId: p.pciBusId ?? null,
+          planBasis: p.planBasis ?? '',
+          planGeneration: p.planGeneration ?? 0,
+          intervalRange: p.intervalRange ?? '',
         },
       });
   }

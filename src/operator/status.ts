@@ -23,6 +23,7 @@ import { canonicalJson } from './canonical.ts';
 import type { RolloutReason } from './rollout.ts';
 import type { Pod } from './kube/types.ts';
 import type { PodTelemetry } from './telemetry/aggregate.ts';
+import { describeRefusal, type PlanRefusal } from './telemetry/replanner.ts';
 
 export interface StatusInput {
   generation: number;
@@ -39,6 +40,8 @@ export interface StatusInput {
   telemetry: TelemetryStatus | undefined;
   /** Telemetry of each polled pod by name (the telemetry loop's published figures). */
   podTelemetry?: ReadonlyMap<string, PodTelemetry>;
+  /** Pods that keep their old plan because a re-derived one was refused. */
+  planRefusals?: readonly PlanRefusal[];
   sloTarget: number;
   now: Date;
 }
@@ -124,6 +127,7 @@ const PROBLEM_ORDER: DegradedReason[] = [
   DEGRADED_REASONS.CrashLooping,
   DEGRADED_REASONS.ImagePullFailed,
   DEGRADED_REASONS.PodFailed,
+  DEGRADED_REASONS.PlanRefused,
   DEGRADED_REASONS.ApiError,
 ];
 
@@ -138,6 +142,13 @@ export function computeStatus(input: StatusInput): SelectNDeploymentStatus {
 
   const problems = live.map(podProblem).filter((p): p is NonNullable<typeof p> => p !== undefined);
   if (input.specError) problems.push(input.specError);
+  for (const r of input.planRefusals ?? []) {
+    problems.push({
+      reason: DEGRADED_REASONS.PlanRefused,
+      // A refusal carried over from the previous status is already worded.
+      message: r.code === 'Previous' ? r.message : describeRefusal(r),
+    });
+  }
   problems.sort((a, b) => PROBLEM_ORDER.indexOf(a.reason) - PROBLEM_ORDER.indexOf(b.reason));
   const worst = problems[0];
   const degraded = worst
@@ -265,7 +276,7 @@ export function computeStatus(input: StatusInput): SelectNDeploymentStatus {
     pods: podSummaries(live, input.templateHash, input.podTelemetry),
     display: {
       ready: `${ready.length}/${desired}`,
-      interval: intervalDisplay(input.plan),
+      interval: inForceDisplay(input.podTelemetry) ?? intervalDisplay(input.plan),
       slo: attainment === null ? '-' : pct(attainment),
     },
   };
@@ -281,6 +292,14 @@ function progressMessage(reason: RolloutReason, updated: number, desired: number
 
 function pct(x: number): string {
   return `${(Math.floor(x * 1000) / 10).toFixed(1)}%`;
+}
+
+/** The range in force in the fresh pods, when they all agree on one. */
+function inForceDisplay(pods: ReadonlyMap<string, PodTelemetry> | undefined): string | undefined {
+  const ranges = new Set<string>();
+  for (const p of pods?.values() ?? [])
+    if (p.figures?.intervalRange) ranges.add(p.figures.intervalRange);
+  return ranges.size === 1 ? [...ranges][0] : undefined;
 }
 
 function noTelemetryMessage(input: StatusInput): string {
@@ -316,6 +335,9 @@ export function podSummaries(
       s.sloAttainment = figures.sloAttainment;
       s.bus = figures.bus;
       if (figures.pciBusId !== null) s.pciBusId = figures.pciBusId;
+      s.planBasis = figures.planBasis;
+      s.planGeneration = figures.planGeneration;
+      s.intervalRange = figures.intervalRange;
     }
     return s;
   });

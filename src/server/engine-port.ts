@@ -1,6 +1,7 @@
 // What the scheduler and the engine loop need from a model executor, and nothing more. The
 // production adapter (engine-adapter.ts) wraps src/runtime/engine.ts; scheduler tests use a small
 // deterministic executor. Outputs are plain data; only what changed crosses the boundary.
+import type { PlanningInputs } from '../api/index.ts';
 
 export interface SamplingParams {
   /** 0 means greedy. */
@@ -109,6 +110,8 @@ export interface HardwareInfo {
   deviceName: string;
   /** PCI identity of the device; null on the CPU backend. */
   pciBusId: string | null;
+  /** What the process measured and planned with at start-up (sent in telemetry for re-planning). */
+  planning?: PlanningInputs;
 }
 
 export interface EnginePort {

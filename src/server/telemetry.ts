@@ -108,5 +108,6 @@ export function telemetrySnapshot(
       preemptionsTotal: stats.preemptionsTotal,
     },
     plan: serving.plan.current(),
+    ...(hardware.planning ? { planning: hardware.planning } : {}),
   };
 }

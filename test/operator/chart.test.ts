@@ -105,7 +105,7 @@ describe('chart RBAC', () => {
         clock: realClock,
         log: silentLogger(),
       },
-      { periodMs: 1000, timeoutMs: 200, concurrency: 1 },
+      { periodMs: 1000, timeoutMs: 200, concurrency: 1, dwellMs: 0 },
     );
     await loop.round();
     const dep = deployments.get('demo', 'ns');

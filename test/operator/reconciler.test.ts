@@ -193,6 +193,7 @@ describe('reconcile', () => {
       telemetry: aggregateTelemetry([fresh]),
       pods,
       snapshots: new Map([[a ?? '', fresh]]),
+      refusals: [],
     };
     await t.run();
     const status = t.deployments.get('demo', 'ns')?.status;
@@ -218,6 +219,7 @@ describe('reconcile', () => {
       telemetry: undefined,
       pods: new Map([[a ?? '', { stale: true, staleReason: 'connect ECONNREFUSED' }]]),
       snapshots: new Map(),
+      refusals: [],
     };
     await t.run();
     expect(

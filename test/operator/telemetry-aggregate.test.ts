@@ -83,6 +83,10 @@ describe('podFigures', () => {
       sloAttainment: 0.75,
       bus: 'gpu-1/0000:3a:00.0',
       pciBusId: '0000:3b:00.0',
+      // the fixture's plan in force: generation 0 from "planner: test", range [2, 8]
+      planBasis: 'planner',
+      planGeneration: 0,
+      intervalRange: '2-8',
     });
     expect(podFigures(snapshot({ node: 'n' })).bus).toBe('n/cpu');
   });

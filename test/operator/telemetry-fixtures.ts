@@ -1,10 +1,12 @@
 // Builders of telemetry snapshots as a serving pod sends them (valid against the wire schema),
 // and a small HTTP "pod" that answers GET /v1/selectn/telemetry with whatever a test sets.
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import {
+  PlanWireSchema,
   SERVE_PATHS,
   TelemetrySnapshotSchema,
   WIRE_SCHEMA_VERSION,
+  type PlanWire,
   type TelemetrySnapshot,
 } from '../../src/api/index.ts';
 
@@ -147,9 +149,18 @@ export type PodAnswer =
   | { kind: 'raw'; status: number; body: string }
   | { kind: 'hang' };
 
-/** An HTTP server on `host` that plays a serving pod's telemetry endpoint. */
+/** How a fake pod answers PUT /v1/selectn/plan. */
+export type PlanReply = { kind: 'accept' } | { kind: 'refuse'; status: number; code: string };
+
+/**
+ * An HTTP server on `host` that plays a serving pod's telemetry and plan endpoints. An accepted
+ * plan is put in force: later snapshots carry it, as the real server's do.
+ */
 export class TelemetryPod {
   answer: PodAnswer = { kind: 'snapshot', snapshot: snapshot() };
+  planReply: PlanReply = { kind: 'accept' };
+  /** Plans received, in order. */
+  readonly puts: PlanWire[] = [];
   token: string;
   reads = 0;
   private readonly server: Server;
@@ -157,6 +168,10 @@ export class TelemetryPod {
   constructor(token: string) {
     this.token = token;
     this.server = createServer((req, res) => {
+      if (req.url === SERVE_PATHS.plan && req.method === 'PUT') {
+        this.plan(req, res);
+        return;
+      }
       if (req.url !== SERVE_PATHS.telemetry) {
         res.writeHead(404).end();
         return;
@@ -173,6 +188,34 @@ export class TelemetryPod {
         return;
       }
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(a.snapshot));
+    });
+  }
+
+  private plan(req: IncomingMessage, res: ServerResponse): void {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      const plan = PlanWireSchema.parse(JSON.parse(body));
+      this.puts.push(plan);
+      const reply = this.planReply;
+      if (reply.kind === 'refuse') {
+        res.writeHead(reply.status, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            error: {
+              message: `refused by the test pod (${reply.code})`,
+              type: 'invalid_request_error',
+              code: reply.code,
+              param: null,
+            },
+          }),
+        );
+        return;
+      }
+      if (this.answer.kind === 'snapshot')
+        this.answer = { kind: 'snapshot', snapshot: { ...this.answer.snapshot, plan } };
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ accepted: true, plan, appliedAt: new Date().toISOString() }));
     });
   }
 

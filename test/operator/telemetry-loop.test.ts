@@ -2,6 +2,7 @@
 // telemetry endpoint; the loop reads them with the token from the Secret, marks pods stale,
 // reports invalid telemetry once, and publishes only meaningful changes.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { SelectNDeploymentSpecInput } from '../../src/api/index.ts';
 import { silentLogger } from '../../src/log/logger.ts';
 import { EventRecorder } from '../../src/operator/events.ts';
 import type { KubeObject, Pod, Secret } from '../../src/operator/kube/types.ts';
@@ -12,6 +13,7 @@ import type { StoredDeployment } from '../../src/operator/reconciler.ts';
 import { computeStatus } from '../../src/operator/status.ts';
 import { TelemetryLoop } from '../../src/operator/telemetry/loop.ts';
 import { FakeCache, owner, stored, withState } from './fixtures.ts';
+import { planningInputs } from './replan-fixtures.ts';
 import { snapshot, TelemetryPod } from './telemetry-fixtures.ts';
 
 const HOSTS = ['127.0.0.1', '127.0.0.2', '127.0.0.3'];
@@ -31,14 +33,14 @@ interface World {
 
 let w: World;
 
-async function world(): Promise<World> {
+async function world(spec: Partial<SelectNDeploymentSpecInput> = {}): Promise<World> {
   const fakes = HOSTS.map(() => new TelemetryPod('tok-1'));
   const port = await (fakes[0] as TelemetryPod).listen(HOSTS[0] as string, 0);
   for (let i = 1; i < fakes.length; i++)
     await (fakes[i] as TelemetryPod).listen(HOSTS[i] as string, port);
-  const o = owner({ replicas: 3, server: { port } });
+  const o = owner({ replicas: 3, server: { port }, ...spec });
   const deployments = new FakeCache<StoredDeployment>();
-  deployments.put(stored({ replicas: 3, server: { port } }));
+  deployments.put(stored({ replicas: 3, server: { port }, ...spec }));
   const plan = computePlan(o.spec, 1, undefined, new Date());
   const pods = new FakeCache<Pod>();
   const names: string[] = [];
@@ -92,7 +94,7 @@ async function world(): Promise<World> {
       clock: realClock,
       log: silentLogger(),
     },
-    { periodMs: 1000, timeoutMs: 300, concurrency: 2 },
+    { periodMs: 1000, timeoutMs: 300, concurrency: 2, dwellMs: 0 },
   );
   return out;
 }
@@ -242,5 +244,110 @@ describe('telemetry loop', () => {
     expect(reads).toBe(1);
     await new Promise((r) => setTimeout(r, 1100));
     expect(fake(0).reads).toBe(reads);
+  });
+});
+
+describe('re-planning from measurement', () => {
+  const slo = { ttftMs: 3000, tpotMs: 150 };
+  // A pod that holds 100 GB of host memory now (the ceiling without an in-place resize).
+  const measuring = (hostMemoryBytes = 100e9) => {
+    const s = snapshot();
+    return { ...s, planning: planningInputs('my-finetune'), plan: { ...s.plan, hostMemoryBytes } };
+  };
+  const reasons = () => w.events.map((e) => (e as unknown as { reason: string }).reason);
+
+  async function withSpec(spec: Partial<SelectNDeploymentSpecInput>): Promise<void> {
+    await w.loop.stop();
+    await Promise.all(w.fakes.map((f) => f.close()));
+    w = await world(spec);
+    for (const f of w.fakes) f.answer = { kind: 'snapshot', snapshot: measuring() };
+  }
+
+  it("pushes the range re-derived from the pod's measurement, once, as basis measured", async () => {
+    await withSpec({ slo });
+    await w.loop.round();
+    const put = fake(0).puts[0];
+    expect(fake(0).puts).toHaveLength(1);
+    expect(put?.generation).toBe(1);
+    expect(put?.basis).toMatch(/^measured: my-finetune: measured profile/);
+    expect(put?.interval.min).not.toBeNull();
+    expect(put?.hostMemoryBytes).toBeGreaterThan(0);
+    // The plan is now in force: the next rounds push nothing, and the status shows it.
+    await w.loop.round();
+    await w.loop.round();
+    expect(fake(0).puts).toHaveLength(1);
+    const figures = w.loop.view('ns/demo')?.pods.get(name(0))?.figures;
+    expect(figures).toMatchObject({ planBasis: 'measured', planGeneration: 1 });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(reasons().filter((r) => r === 'PlanPushed')).toHaveLength(3);
+  });
+
+  it('never plans more host memory than the pod holds without a resize', async () => {
+    await withSpec({ slo });
+    // 4000 bytes: less than one layer, so nothing can be offloaded.
+    for (const f of w.fakes) f.answer = { kind: 'snapshot', snapshot: measuring(4000) };
+    await w.loop.round();
+    const put = fake(0).puts[0];
+    expect(put?.interval).toEqual({ min: null, max: null });
+    expect(put?.hostMemoryBytes).toBe(0);
+    expect(put?.basis).toMatch(/held at inf .* by the pod's 4000 bytes of host memory/);
+  });
+
+  it('leaves the old plan in force on 422, reports it in Degraded, and does not retry', async () => {
+    await withSpec({ slo });
+    fake(1).planReply = { kind: 'refuse', status: 422, code: 'SN_ERR_PLAN_INFEASIBLE' };
+    await w.loop.round();
+    await w.loop.round();
+    expect(fake(1).puts).toHaveLength(1);
+    const view = w.loop.view('ns/demo');
+    expect(view?.refusals).toEqual([
+      expect.objectContaining({ pod: name(1), status: 422, code: 'SN_ERR_PLAN_INFEASIBLE' }),
+    ]);
+    expect(view?.pods.get(name(1))?.figures?.planGeneration).toBe(0);
+    const o = owner({ replicas: 3, slo });
+    const status = computeStatus({
+      generation: 1,
+      replicas: 3,
+      selector: 's',
+      templateHash: undefined,
+      pods: w.pods.list(),
+      plan: computePlan(o.spec, 1, undefined, new Date()),
+      rollout: 'Complete',
+      specError: undefined,
+      previous: undefined,
+      telemetry: view?.telemetry,
+      podTelemetry: view?.pods,
+      planRefusals: view?.refusals,
+      sloTarget: 0.99,
+      now: new Date(),
+    });
+    const degraded = status.conditions?.find((c) => c.type === 'Degraded');
+    expect(degraded).toMatchObject({ status: 'True', reason: 'PlanRefused' });
+    expect(degraded?.message).toContain(`pod ${name(1)} refused plan generation 1 (422`);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(reasons().filter((r) => r === 'PlanRefused')).toHaveLength(1);
+  });
+
+  it('tries again after a 409 (a newer generation in force)', async () => {
+    await withSpec({ slo });
+    fake(2).planReply = { kind: 'refuse', status: 409, code: 'SN_ERR_STALE_PLAN' };
+    await w.loop.round();
+    fake(2).planReply = { kind: 'accept' };
+    await w.loop.round();
+    expect(fake(2).puts).toHaveLength(2);
+    expect(w.loop.view('ns/demo')?.refusals).toEqual([]);
+  });
+
+  it('says why no plan can be made, and pushes nothing', async () => {
+    await withSpec({ slo: { ttftMs: 1, tpotMs: 1 } });
+    await w.loop.round();
+    expect(w.fakes.map((f) => f.puts.length)).toEqual([0, 0, 0]);
+    expect(w.loop.view('ns/demo')?.refusals[0]).toMatchObject({ status: 0, code: 'Infeasible' });
+  });
+
+  it('leaves fixed and disabled plans alone', async () => {
+    await withSpec({ slo, offload: { mode: 'fixed', interval: { min: 4, max: 4 } } });
+    await w.loop.round();
+    expect(w.fakes.map((f) => f.puts.length)).toEqual([0, 0, 0]);
   });
 });

@@ -12,6 +12,10 @@ export interface PodFigures {
   /** Bus the pod's first device shares with others (see busKey), e.g. `node-0/0000:3a:00.0`. */
   bus: string;
   pciBusId: string | null;
+  /** The plan in force: basis (its first word), generation and range. */
+  planBasis: string;
+  planGeneration: number;
+  intervalRange: string;
 }
 
 /** What status.pods[] shows of one polled pod. */
@@ -31,7 +35,17 @@ export function podFigures(snapshot: TelemetrySnapshot): PodFigures {
     sloAttainment: snapshot.slo.attainment,
     bus: busKey(snapshot.hardware.nodeName, bus),
     pciBusId: bus?.pciBusId ?? null,
+    planBasis: snapshot.plan.basis.split(/[:\s]/, 1)[0] ?? '',
+    planGeneration: snapshot.plan.generation,
+    intervalRange: rangeDisplay(snapshot.plan.interval.min, snapshot.plan.interval.max),
   };
+}
+
+/** "2-8", "3-inf", "4" or "off". */
+export function rangeDisplay(min: number | null, max: number | null): string {
+  if (min === null) return 'off';
+  if (max === min) return String(min);
+  return `${min}-${max ?? 'inf'}`;
 }
 
 /**
@@ -153,6 +167,9 @@ export function podFiguresChanged(
     published.interval !== next.interval ||
     published.bus !== next.bus ||
     published.pciBusId !== next.pciBusId ||
+    published.planBasis !== next.planBasis ||
+    published.planGeneration !== next.planGeneration ||
+    published.intervalRange !== next.intervalRange ||
     attainmentChanged(published.sloAttainment, next.sloAttainment, target, t)
   );
 }

@@ -7,6 +7,7 @@
 import {
   EVENT_REASONS,
   SpecSchema,
+  type SelectNDeploymentSpec,
   type TelemetrySnapshot,
   type TelemetryStatus,
 } from '../../api/index.ts';
@@ -26,6 +27,7 @@ import {
 } from './aggregate.ts';
 import { fetchTelemetry, type TelemetryOutcome } from './fetch.ts';
 import { forEachLimited } from './limit.ts';
+import { Replanner, type PlanRefusal, type ReplanPod } from './replanner.ts';
 
 export interface TelemetryLoopOptions {
   /** Time from the end of one round to the start of the next. */
@@ -34,12 +36,15 @@ export interface TelemetryLoopOptions {
   timeoutMs: number;
   /** Reads in flight at once, over all deployments. */
   concurrency: number;
+  /** Least time between two plan pushes to one pod. */
+  dwellMs: number;
 }
 
 export const DEFAULT_TELEMETRY_OPTIONS: TelemetryLoopOptions = {
   periodMs: 5_000,
   timeoutMs: 2_000,
   concurrency: 16,
+  dwellMs: 30_000,
 };
 
 export interface TelemetryLoopDeps {
@@ -51,6 +56,8 @@ export interface TelemetryLoopDeps {
   getSecret(namespace: string, name: string): Promise<Secret>;
   /** One read of one pod; fetchTelemetry unless a test injects another. */
   read?: (baseUrl: string, token: string, timeoutMs: number) => Promise<TelemetryOutcome>;
+  /** Re-plans pods from their measurement; default: one with these deps' events and log. */
+  replanner?: Replanner;
   events: EventRecorder | undefined;
   /** Called with a deployment's key when its published figures changed. */
   onChange(key: string): void;
@@ -66,6 +73,8 @@ export interface DeploymentTelemetry {
   pods: ReadonlyMap<string, PodTelemetry>;
   /** Latest snapshots of the fresh pods, by pod name (for re-planning). */
   snapshots: ReadonlyMap<string, TelemetrySnapshot>;
+  /** Pods that keep their old plan: refused re-derived plans, by pod name order. */
+  refusals: readonly PlanRefusal[];
 }
 
 /** How the reconciler reads the loop. */
@@ -85,6 +94,7 @@ interface Target {
 export class TelemetryLoop implements TelemetryView {
   private readonly deps: TelemetryLoopDeps;
   private readonly options: TelemetryLoopOptions;
+  private readonly replanner: Replanner;
   private readonly published = new Map<string, DeploymentTelemetry>();
   private readonly tokens = new Map<string, { version: string | undefined; token: string }>();
   /** Pod uids whose invalid telemetry has been reported (once each). */
@@ -96,6 +106,12 @@ export class TelemetryLoop implements TelemetryView {
   constructor(deps: TelemetryLoopDeps, options: TelemetryLoopOptions = DEFAULT_TELEMETRY_OPTIONS) {
     this.deps = deps;
     this.options = options;
+    this.replanner =
+      deps.replanner ??
+      new Replanner(
+        { events: deps.events, log: deps.log, now: () => deps.clock.now() },
+        { dwellMs: options.dwellMs, timeoutMs: options.timeoutMs },
+      );
   }
 
   view(key: string): DeploymentTelemetry | undefined {
@@ -132,6 +148,7 @@ export class TelemetryLoop implements TelemetryView {
   /** One pass over every deployment; public so that tests can drive rounds. */
   async round(): Promise<void> {
     const byDeployment = new Map<string, Target[]>();
+    const specs = new Map<string, { dep: StoredDeployment; spec: SelectNDeploymentSpec }>();
     const targets: Target[] = [];
     const alive = new Set<string>();
     for (const dep of this.deps.deployments.list()) {
@@ -140,6 +157,7 @@ export class TelemetryLoop implements TelemetryView {
       const parsed = SpecSchema.safeParse(dep.spec);
       if (!parsed.success) continue;
       alive.add(key);
+      specs.set(key, { dep, spec: parsed.data });
       const uid = dep.metadata.uid;
       const port = parsed.data.server.port;
       const list: Target[] = [];
@@ -187,6 +205,30 @@ export class TelemetryLoop implements TelemetryView {
       outcomes.set(t, outcome);
     });
 
+    const refusals = new Map<string, PlanRefusal[]>();
+    await forEachLimited([...byDeployment], this.options.concurrency, async ([key, list]) => {
+      const token = this.tokens.get(key)?.token;
+      const owner = specs.get(key);
+      if (token === undefined || owner === undefined) return;
+      const fresh: ReplanPod[] = [];
+      for (const t of list) {
+        const outcome = outcomes.get(t);
+        if (outcome?.kind === 'ok')
+          fresh.push({ name: t.name, uid: t.uid, url: t.url, snapshot: outcome.snapshot });
+      }
+      const { dep, spec } = owner;
+      const regarding = {
+        name: dep.metadata.name ?? '',
+        namespace: dep.metadata.namespace ?? '',
+        uid: dep.metadata.uid ?? '',
+      };
+      refusals.set(
+        key,
+        await this.replanner.replan(regarding, spec, dep.status?.plan, token, fresh),
+      );
+    });
+    this.replanner.retain(new Set(targets.map((t) => t.uid)));
+
     for (const [key, list] of byDeployment) {
       const tokenFailure = tokenFailures.get(key);
       const pods = new Map<string, PodTelemetry>();
@@ -210,6 +252,7 @@ export class TelemetryLoop implements TelemetryView {
         telemetry: aggregateTelemetry([...snapshots.values()]),
         pods,
         snapshots,
+        refusals: refusals.get(key) ?? [],
       });
     }
     for (const key of [...this.published.keys()]) {
@@ -262,7 +305,8 @@ export class TelemetryLoop implements TelemetryView {
     const changed =
       before === undefined ||
       telemetryChanged(before.telemetry, next.telemetry, target) ||
-      podsChanged(before.pods, next.pods, target);
+      podsChanged(before.pods, next.pods, target) ||
+      JSON.stringify(before.refusals) !== JSON.stringify(next.refusals);
     if (!changed) {
       // Keep the published figures (the status shows them) but the freshest snapshots.
       this.published.set(key, { ...before, snapshots: next.snapshots });

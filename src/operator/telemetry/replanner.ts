@@ -1,0 +1,230 @@
+// The re-planning half of the slow loop: for each fresh pod of a deployment in offload mode auto,
+// plan again from the pod's own measurement (replan.ts) and, when the result differs from the plan
+// in force, push it with PUT /v1/selectn/plan at the next generation. A refusal (409, 422, 400)
+// or a plan the planner cannot make leaves the pod's plan in force; it is reported (event, and
+// the Degraded condition through the published refusals) and not retried until something that
+// feeds the plan changes. At most one push per pod per dwell time.
+import {
+  EVENT_REASONS,
+  WIRE_SCHEMA_VERSION,
+  quantityToBytes,
+  type PlanStatus,
+  type PlanWire,
+  type SelectNDeploymentSpec,
+  type TelemetrySnapshot,
+} from '../../api/index.ts';
+import type { Logger } from '../../log/logger.ts';
+import type { EventRecorder, Regarding } from '../events.ts';
+import { planFromMeasurement, ReplanError, type MeasuredPlan } from '../replan.ts';
+import { pushPlan, type PushOutcome } from './push.ts';
+
+export interface ReplanPod {
+  name: string;
+  uid: string;
+  url: string;
+  snapshot: TelemetrySnapshot;
+}
+
+/** Why a pod keeps its old plan. */
+export interface PlanRefusal {
+  pod: string;
+  /** Generation that was refused (0 when the plan could not be made). */
+  generation: number;
+  /** 409, 422, 400 from the pod; 0 when the planner refused. */
+  status: number;
+  code: string;
+  message: string;
+}
+
+export interface ReplannerDeps {
+  push?: (url: string, token: string, plan: PlanWire, timeoutMs: number) => Promise<PushOutcome>;
+  events: EventRecorder | undefined;
+  log: Logger;
+  now: () => number;
+}
+
+export interface ReplannerOptions {
+  /** Least time between two pushes to one pod. */
+  dwellMs: number;
+  timeoutMs: number;
+}
+
+interface PodState {
+  lastPushMs: number;
+  refusal?: { want: string; refusal: PlanRefusal };
+  cache?: { key: string; plan: MeasuredPlan | ReplanError };
+}
+
+const BASIS = 'measured';
+
+export class Replanner {
+  private readonly deps: ReplannerDeps;
+  private readonly options: ReplannerOptions;
+  private readonly pods = new Map<string, PodState>();
+
+  constructor(deps: ReplannerDeps, options: ReplannerOptions) {
+    this.deps = deps;
+    this.options = options;
+  }
+
+  /** Re-plans the fresh pods of one deployment; returns the refusals now standing. */
+  async replan(
+    regarding: Regarding,
+    spec: SelectNDeploymentSpec,
+    startPlan: PlanStatus | undefined,
+    token: string,
+    pods: readonly ReplanPod[],
+  ): Promise<PlanRefusal[]> {
+    if (spec.offload.mode !== 'auto') return [];
+    const refusals: PlanRefusal[] = [];
+    await Promise.all(
+      pods.map(async (pod) => {
+        const refusal = await this.replanPod(regarding, spec, startPlan, token, pod);
+        if (refusal) refusals.push(refusal);
+      }),
+    );
+    return refusals.sort((a, b) => (a.pod < b.pod ? -1 : 1));
+  }
+
+  /** Drops the state of pods not in `uids`. */
+  retain(uids: ReadonlySet<string>): void {
+    for (const uid of this.pods.keys()) if (!uids.has(uid)) this.pods.delete(uid);
+  }
+
+  private async replanPod(
+    regarding: Regarding,
+    spec: SelectNDeploymentSpec,
+    startPlan: PlanStatus | undefined,
+    token: string,
+    pod: ReplanPod,
+  ): Promise<PlanRefusal | undefined> {
+    const { snapshot } = pod;
+    if (snapshot.planning === undefined) return undefined;
+    const state = this.pods.get(pod.uid) ?? { lastPushMs: -Infinity };
+    this.pods.set(pod.uid, state);
+    const inForce = snapshot.plan;
+    // Without an in-place resize the pod cannot hold more than it was given or holds now.
+    const limit =
+      spec.offload.hostMemoryLimit === undefined
+        ? Infinity
+        : quantityToBytes(spec.offload.hostMemoryLimit);
+    const ceiling = Math.min(
+      limit,
+      Math.max(inForce.hostMemoryBytes, startPlan?.hostMemoryBytes ?? 0),
+    );
+    const input = {
+      planning: snapshot.planning,
+      slo: { ttftMs: spec.slo.ttftMs, tpotMs: spec.slo.tpotMs },
+      bounds: spec.offload.interval,
+      hostCeilingBytes: ceiling,
+    };
+    const key = JSON.stringify({ ...input, planning: undefined });
+    if (state.cache?.key !== key) {
+      let plan: MeasuredPlan | ReplanError;
+      try {
+        plan = planFromMeasurement(input);
+      } catch (error) {
+        if (!(error instanceof ReplanError)) throw error;
+        plan = error;
+      }
+      state.cache = { key, plan };
+    }
+    const desired = state.cache.plan;
+    if (desired instanceof ReplanError) {
+      const refusal: PlanRefusal = {
+        pod: pod.name,
+        generation: 0,
+        status: 0,
+        code: desired.failure,
+        message: desired.message,
+      };
+      this.refuse(regarding, state, `error:${key}`, refusal);
+      return refusal;
+    }
+    const same =
+      inForce.interval.min === desired.intervalMin &&
+      inForce.interval.max === desired.intervalMax &&
+      inForce.hostMemoryBytes === desired.hostMemoryBytes &&
+      inForce.basis.startsWith(BASIS);
+    if (same) {
+      delete state.refusal;
+      return undefined;
+    }
+    const want = JSON.stringify([
+      desired.intervalMin,
+      desired.intervalMax,
+      desired.hostMemoryBytes,
+    ]);
+    if (state.refusal?.want === want) return state.refusal.refusal;
+    const now = this.deps.now();
+    if (now - state.lastPushMs < this.options.dwellMs) return state.refusal?.refusal;
+    state.lastPushMs = now;
+    const plan: PlanWire = {
+      schemaVersion: WIRE_SCHEMA_VERSION,
+      generation: inForce.generation + 1,
+      interval: { min: desired.intervalMin, max: desired.intervalMax },
+      hostMemoryBytes: desired.hostMemoryBytes,
+      bandwidthBudgetBytesPerSecond: inForce.bandwidthBudgetBytesPerSecond,
+      layerSelection: spec.offload.layerSelection,
+      basis: `${BASIS}: ${desired.detail}`.slice(0, 4096),
+      issuedAt: new Date(now).toISOString(),
+    };
+    const outcome = await (this.deps.push ?? pushPlan)(
+      pod.url,
+      token,
+      plan,
+      this.options.timeoutMs,
+    );
+    const range = `[${desired.intervalMin ?? 'inf'}, ${desired.intervalMax ?? 'inf'}]`;
+    if (outcome.kind === 'applied') {
+      delete state.refusal;
+      const applied = outcome.ack.plan;
+      this.deps.log.info(
+        { pod: pod.name, generation: plan.generation, interval: applied.interval },
+        'plan pushed',
+      );
+      this.deps.events?.emit(
+        regarding,
+        'Normal',
+        EVENT_REASONS.PlanPushed,
+        'Replan',
+        `pod ${pod.name}: generation ${plan.generation}, interval ${range} (was [${inForce.interval.min ?? 'inf'}, ${inForce.interval.max ?? 'inf'}]), host memory ${desired.hostMemoryBytes} bytes (was ${inForce.hostMemoryBytes}): ${desired.detail}${outcome.ack.note ? `; pod: ${outcome.ack.note}` : ''}`,
+      );
+      return undefined;
+    }
+    if (outcome.kind === 'refused') {
+      const refusal: PlanRefusal = {
+        pod: pod.name,
+        generation: plan.generation,
+        status: outcome.status,
+        code: outcome.code,
+        message: outcome.message,
+      };
+      // 409: the pod has a newer generation than its telemetry showed; the next round reads it
+      // and tries again (after the dwell time). Other refusals stand until the plan changes.
+      this.refuse(regarding, state, outcome.status === 409 ? '' : want, refusal);
+      return refusal;
+    }
+    this.deps.log.debug({ pod: pod.name, why: outcome.message }, 'plan push did not arrive');
+    return state.refusal?.refusal;
+  }
+
+  private refuse(regarding: Regarding, state: PodState, want: string, refusal: PlanRefusal): void {
+    if (state.refusal?.want === want) return;
+    state.refusal = { want, refusal };
+    this.deps.log.warn({ refusal }, 'plan refused; the plan in force stays');
+    this.deps.events?.emit(
+      regarding,
+      'Warning',
+      EVENT_REASONS.PlanRefused,
+      'Replan',
+      describeRefusal(refusal),
+    );
+  }
+}
+
+export function describeRefusal(r: PlanRefusal): string {
+  return r.status === 0
+    ? `pod ${r.pod}: no plan from its measurement (${r.code}): ${r.message}; its plan in force stays`
+    : `pod ${r.pod} refused plan generation ${r.generation} (${r.status} ${r.code}): ${r.message}; its plan in force stays`;
+}
