@@ -36,6 +36,22 @@ export const ModelDescription = z
     tiedEmbeddings: z
       .boolean()
       .describe('Whether the LM head shares the input embedding matrix (no separate weights)'),
+    qkvBias: z
+      .boolean()
+      .optional()
+      .describe('llama family: q, k and v projections have biases (Qwen2, attention_bias)'),
+    outputBias: z
+      .boolean()
+      .optional()
+      .describe('llama family: the attention output projection has a bias (attention_bias)'),
+    mlpBias: z.boolean().optional().describe('llama family: the MLP projections have biases'),
+    qkNorm: z
+      .boolean()
+      .optional()
+      .describe('llama family: per-head RMSNorm of queries and keys before RoPE (Qwen3)'),
+    slidingWindow: positiveInt
+      .optional()
+      .describe('Positions a query attends to at most (Mistral sliding_window); default all'),
   })
   .strict()
   .refine((m) => m.numAttentionHeads % m.numKeyValueHeads === 0, {
@@ -61,8 +77,12 @@ export function decoderLayerParams(model: ModelDescription): number {
   const attention = d * qDim + 2 * d * kvDim + qDim * d;
   if (model.architecture === 'llama') {
     const mlp = 3 * d * model.intermediateSize;
-    const norms = 2 * d;
-    return attention + mlp + norms;
+    const norms = 2 * d + (model.qkNorm ? 2 * headDimOf(model) : 0);
+    const biases =
+      (model.qkvBias ? qDim + 2 * kvDim : 0) +
+      (model.outputBias ? d : 0) +
+      (model.mlpBias ? 2 * model.intermediateSize + d : 0);
+    return attention + mlp + norms + biases;
   }
   const mlp = 2 * d * model.intermediateSize;
   const biases = qDim + 2 * kvDim + d + model.intermediateSize + d;

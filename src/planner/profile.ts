@@ -38,12 +38,17 @@ export interface AnalyticProfileOptions {
   stepOverheadMs?: number;
 }
 
-/** Query-key pairs attended in the iteration; exact for decodes and for whole causal prefills. */
-export function attendedPairs(shape: BatchShape): number {
+/**
+ * Query-key pairs attended in the iteration; exact for decodes and for whole causal prefills.
+ * With a sliding window a query attends at most `window` positions: past the window every query
+ * counts `window` pairs (exact once the chunk's first token is `window` positions in).
+ */
+export function attendedPairs(shape: BatchShape, window?: number): number {
   if (shape.sequences <= 0 || shape.newTokens <= 0) return 0;
   const meanContext = shape.contextTokens / shape.sequences;
   const meanNew = shape.newTokens / shape.sequences;
-  return Math.max(0, shape.newTokens * (meanContext - meanNew / 2));
+  const causal = Math.max(0, shape.newTokens * (meanContext - meanNew / 2));
+  return window === undefined ? causal : Math.min(causal, shape.newTokens * window);
 }
 
 /**
@@ -71,10 +76,16 @@ export function analyticProfile(
   const headBytes = model.vocabSize * model.hiddenSize * model.dtypeBytes;
 
   const layerMs = (shape: BatchShape): number => {
-    const flops = 2 * params * shape.newTokens + 4 * qDim * attendedPairs(shape);
+    const flops =
+      2 * params * shape.newTokens + 4 * qDim * attendedPairs(shape, model.slidingWindow);
+    const window = model.slidingWindow;
+    const kvRead =
+      window === undefined
+        ? shape.contextTokens
+        : Math.min(shape.contextTokens, shape.sequences * window);
     const bytes =
       weightBytes +
-      kvPerToken * (shape.contextTokens + shape.newTokens) +
+      kvPerToken * (kvRead + shape.newTokens) +
       activationBytesPerToken * shape.newTokens;
     return Math.max(flops / flopsPerMs, bytes / bytesPerMs) + layerOverheadMs;
   };
