@@ -4,7 +4,7 @@
 // the serving core. Phases are reported as they go; readiness follows.
 import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { WIRE_SCHEMA_VERSION, type PlanWire } from '../api/index.ts';
+import { WIRE_SCHEMA_VERSION, type PlanningInputs, type PlanWire } from '../api/index.ts';
 import type { Logger } from '../log/logger.ts';
 import {
   PlannerError,
@@ -364,6 +364,25 @@ async function finishSetup(
   const pattern = config.layerSelection === 'strided' ? 'every-nth' : 'nested';
   const latency = latencyModel(desc, layerProfile, { stagingSlots: 2, pattern });
   const hardware = hardwareFrom(engine, profile, bandwidth > 0 ? bandwidth : 1);
+  // The operator re-plans this pod from these same inputs (telemetry `planning`), so that the
+  // two plans can differ only in what the operator changes (SLO, bounds, bandwidth, memory).
+  const planning: PlanningInputs = {
+    model: { ...desc },
+    hardware: { ...hardware, hostLink: { ...hardware.hostLink } },
+    profile: { ...profile },
+    workload: {
+      batchSizes: [...new Set([1, Math.max(1, config.maxNumSeqs >> 2), config.maxNumSeqs])],
+      contextLengths: [...new Set([Math.max(1, maxModelLen >> 2), maxModelLen])],
+      prefillChunkTokens: Math.min(config.maxNumBatchedTokens, maxModelLen),
+    },
+    options: {
+      gpuMemoryUtilization: 1 - SCRATCH_HEADROOM,
+      stagingSlots: 2,
+      maxBatchTokens: config.maxNumBatchedTokens,
+      pattern,
+    },
+    copyBandwidthBytesPerSecond: bandwidth,
+  };
   let plan: IntervalPlan | undefined;
   try {
     plan = planIntervalRange({
@@ -371,16 +390,9 @@ async function finishSetup(
       hardware,
       profile: layerProfile,
       slo: { ttftMs: config.sloTtftMs, tpotMs: config.sloTpotMs },
-      workload: {
-        batchSizes: [...new Set([1, Math.max(1, config.maxNumSeqs >> 2), config.maxNumSeqs])],
-        contextLengths: [...new Set([Math.max(1, maxModelLen >> 2), maxModelLen])],
-        prefillChunkTokens: Math.min(config.maxNumBatchedTokens, maxModelLen),
-      },
+      workload: planning.workload,
       options: {
-        gpuMemoryUtilization: 1 - SCRATCH_HEADROOM,
-        stagingSlots: 2,
-        maxBatchTokens: config.maxNumBatchedTokens,
-        pattern,
+        ...planning.options,
         bandwidthBytesPerS: {
           min: hardware.hostLink.minBytesPerS,
           max: hardware.hostLink.maxBytesPerS,
@@ -498,7 +510,12 @@ async function finishSetup(
     plan,
     initialPlan,
     planTarget,
-    hardware: { backend: engine.backend, deviceName: engine.deviceName, pciBusId: null },
+    hardware: {
+      backend: engine.backend,
+      deviceName: engine.deviceName,
+      pciBusId: null,
+      planning,
+    },
     bandwidthBytesPerS: bandwidth,
     maxModelLen,
   };
