@@ -70,6 +70,20 @@ describe('ChatTemplate', () => {
     ).not.toContain('assistant');
   });
 
+  it("renders Qwen2's ChatML (tiny-qwen2): no BOS, <|im_start|>/<|im_end|> single tokens, EOS <|im_end|>", async () => {
+    const qwen = await ModelTokenizer.fromDir(join(dir, '..', 'tiny-qwen2'));
+    const text = new ChatTemplate(qwen.config).render([{ role: 'user', content: 'Hello' }]);
+    expect(text).toBe(
+      '<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n' +
+        '<|im_start|>user\nHello<|im_end|>\n<|im_start|>assistant\n',
+    );
+    const ids = qwen.encode(text, { addSpecialTokens: true });
+    expect(qwen.bosId).toBeUndefined();
+    expect(ids[0]).toBe(qwen.tokenToId('<|im_start|>'));
+    expect(ids.filter((id) => id === qwen.tokenToId('<|im_end|>'))).toHaveLength(2);
+    expect(qwen.eosId).toBe(qwen.tokenToId('<|im_end|>'));
+  });
+
   it('rejects a missing or broken template', () => {
     expect(() => new ChatTemplate({ addBosToken: false })).toThrow(/no chat_template/);
     expect(() => new ChatTemplate({ addBosToken: false, chatTemplate: '{% for %}' })).toThrow(
