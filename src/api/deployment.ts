@@ -278,8 +278,12 @@ export const ServerSchema = z
       .string()
       .min(1)
       .max(1024)
-      .default(DEFAULT_SERVER_IMAGE)
-      .describe('Container image that runs `selectn serve`.'),
+      .optional()
+      .describe(
+        "Container image that runs `selectn serve`; default: the operator's --server-image (the chart sets its own image, the one `npm run image` builds), else " +
+          DEFAULT_SERVER_IMAGE +
+          '.',
+      ),
     imagePullPolicy: z
       .enum(['Always', 'IfNotPresent', 'Never'])
       .default('IfNotPresent')
@@ -350,6 +354,21 @@ export const PodTemplateSchema = z
       'x-kubernetes-preserve-unknown-fields': true,
     }),
     priorityClassName: z.string().max(253).optional().describe('PriorityClass of each pod.'),
+    runtimeClassName: z
+      .string()
+      .min(1)
+      .max(253)
+      .optional()
+      .describe(
+        'RuntimeClass of each pod, e.g. nvidia where the NVIDIA container runtime is not the default.',
+      ),
+    imagePullSecrets: z
+      .array(z.object({ name: z.string().min(1).max(253).describe('Secret name.') }))
+      .max(16)
+      .optional()
+      .describe(
+        'Pull secrets of the server image (and of an image model source), in the namespace.',
+      ),
     serviceAccountName: z
       .string()
       .max(253)

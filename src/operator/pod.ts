@@ -7,6 +7,7 @@ import {
   API_VERSION,
   COMPONENT,
   CONTROL_TOKEN_KEY,
+  DEFAULT_SERVER_IMAGE,
   KIND,
   LABELS,
   MANAGED_BY,
@@ -40,6 +41,8 @@ export interface PodBuildOptions {
    * operator passes its own Node and CLI entry, since the runner starts it as a local process.
    */
   serveCommand?: readonly string[];
+  /** Operator flag: server image of deployments that name none (the chart passes its own). */
+  serverImage?: string;
 }
 
 export const CONTAINER_NAME = 'serve';
@@ -222,7 +225,7 @@ export function podTemplate(
     containers: [
       {
         name: CONTAINER_NAME,
-        image: spec.server.image,
+        image: spec.server.image ?? options.serverImage ?? DEFAULT_SERVER_IMAGE,
         imagePullPolicy: spec.server.imagePullPolicy,
         command: [...(options.serveCommand ?? SERVE_COMMAND)],
         ports: [{ name: 'http', containerPort: spec.server.port, protocol: 'TCP' }],
@@ -257,6 +260,9 @@ export function podTemplate(
     podSpec['priorityClassName'] = spec.template.priorityClassName;
   if (spec.template.serviceAccountName)
     podSpec['serviceAccountName'] = spec.template.serviceAccountName;
+  if (spec.template.runtimeClassName) podSpec['runtimeClassName'] = spec.template.runtimeClassName;
+  if (spec.template.imagePullSecrets?.length)
+    podSpec['imagePullSecrets'] = spec.template.imagePullSecrets;
   const template: Pod = {
     apiVersion: 'v1',
     kind: 'Pod',

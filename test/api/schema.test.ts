@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   DEFAULT_GPU_RESOURCE,
-  DEFAULT_SERVER_IMAGE,
   MAX_REPLICAS,
   SelectNDeploymentSchema,
   SpecSchema,
@@ -25,7 +24,7 @@ describe('SelectNDeployment spec defaults', () => {
     expect(spec.resources.gpu).toEqual({ count: 1, resourceName: DEFAULT_GPU_RESOURCE });
     expect(spec.resources.cpu).toBe('2');
     expect(spec.resources.memory).toBe('4Gi');
-    expect(spec.server.image).toBe(DEFAULT_SERVER_IMAGE);
+    expect(spec.server.image).toBeUndefined(); // the operator's --server-image applies
     expect(spec.server.port).toBe(8000);
     expect(spec.server.device).toBe('cuda');
     expect(spec.template.localRunner).toBe(false);

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { LABELS, POD_PATHS, SERVE_ENV, formatBytes, type PlanStatus } from '../../src/api/index.ts';
+import {
+  DEFAULT_SERVER_IMAGE,
+  LABELS,
+  POD_PATHS,
+  SERVE_ENV,
+  formatBytes,
+  type PlanStatus,
+} from '../../src/api/index.ts';
 import {
   buildPod,
   buildSecret,
@@ -199,6 +206,39 @@ describe('pod builder', () => {
     expect(spec['priorityClassName']).toBe('high');
     expect(p.metadata.labels?.['team']).toBe('x');
     expect(p.metadata.annotations?.['note']).toBe('y');
+  });
+
+  it('runs on GPU nodes as a real cluster needs: runtime class, pull secrets, GPU limits', () => {
+    const o = owner({
+      resources: { gpu: { count: 2, product: 'h100-80gb' } },
+      server: { image: 'registry.example.com/selectn/selectn-cuda:0.1.0' },
+      template: {
+        runtimeClassName: 'nvidia',
+        imagePullSecrets: [{ name: 'regcred' }],
+        tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
+      },
+    });
+    const p = buildPod(o, plan(o), 0, { localRunner: false, serverImage: 'other/image:1' });
+    const spec = p.spec as Record<string, unknown>;
+    expect(spec['runtimeClassName']).toBe('nvidia');
+    expect(spec['imagePullSecrets']).toEqual([{ name: 'regcred' }]);
+    const c = container(p) as Container & { image: string };
+    expect(c.image).toBe('registry.example.com/selectn/selectn-cuda:0.1.0');
+    expect(c.resources.limits['nvidia.com/gpu']).toBe('2');
+    const plain = buildPod(owner(), plan(owner()), 0, { localRunner: false });
+    expect(plain.spec).not.toHaveProperty('runtimeClassName');
+    expect(plain.spec).not.toHaveProperty('imagePullSecrets');
+  });
+
+  it("takes the operator's server image (the chart's) when the deployment names none", () => {
+    const o = owner();
+    expect(o.spec.server.image).toBeUndefined();
+    const image = (options: Parameters<typeof buildPod>[3]) =>
+      (container(buildPod(o, plan(o), 0, options)) as Container & { image: string }).image;
+    expect(image({ localRunner: false, serverImage: 'registry.example.com/selectn:0.2.0' })).toBe(
+      'registry.example.com/selectn:0.2.0',
+    );
+    expect(image({ localRunner: false })).toBe(DEFAULT_SERVER_IMAGE);
   });
 
   it('changes the template hash when the SLO changes, not when replicas do', () => {
