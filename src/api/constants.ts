@@ -150,6 +150,8 @@ export const EVENT_REASONS = {
   Unschedulable: 'Unschedulable',
   CrashLooping: 'CrashLooping',
   ReconcileError: 'ReconcileError',
+  /** The SLO autoscaler changed spec.replicas (through the scale subresource). */
+  Autoscaled: 'Autoscaled',
   /** A plan re-derived from a pod's measurement was put in force. */
   PlanPushed: 'PlanPushed',
   /** A pod refused a re-derived plan, or none could be made; its plan in force stays. */

@@ -16,6 +16,7 @@ import { DEFAULT_LEADER_TIMING, LeaderElector } from './leader.ts';
 import { OperatorMetrics } from './metrics.ts';
 import type { PlannerPort } from './plan.ts';
 import { realClock, WorkQueue, type Clock } from './queue.ts';
+import { Autoscaler } from './autoscaler.ts';
 import { Reconciler, type StoredDeployment } from './reconciler.ts';
 import {
   DEFAULT_TELEMETRY_OPTIONS,
@@ -202,6 +203,7 @@ export class Operator {
       planner: options.planner,
       events,
       telemetry: this.telemetry,
+      autoscaler: new Autoscaler(),
       options: {
         localRunner: options.localRunner,
         ...(options.serveCommand ? { serveCommand: options.serveCommand } : {}),

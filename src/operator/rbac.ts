@@ -19,6 +19,12 @@ export const CLUSTER_RULES: readonly RbacRule[] = [
     resources: ['selectndeployments/status'],
     verbs: ['patch'],
   },
+  // the SLO autoscaler sets spec.replicas through the scale subresource
+  {
+    apiGroups: ['serving.selectn.dev'],
+    resources: ['selectndeployments/scale'],
+    verbs: ['patch'],
+  },
   { apiGroups: [''], resources: ['pods'], verbs: ['create', 'delete', 'list', 'watch'] },
   // server-side apply that may create the Service needs create as well as patch
   { apiGroups: [''], resources: ['services'], verbs: ['create', 'list', 'patch', 'watch'] },

@@ -44,6 +44,7 @@ import {
 } from './pod.ts';
 import type { PodTelemetry } from './telemetry/aggregate.ts';
 import type { TelemetryView } from './telemetry/loop.ts';
+import type { Autoscaler } from './autoscaler.ts';
 import type { PlanRefusal } from './telemetry/replanner.ts';
 import { planRollout, ROLLOUT_REASONS, type PodView, type RolloutReason } from './rollout.ts';
 import {
@@ -70,6 +71,8 @@ export interface ReconcilerApi {
   create<T extends KubeObject>(collectionPath: string, body: T): Promise<T>;
   delete(path: string, uid?: string): Promise<unknown>;
   apply<T extends KubeObject>(path: string, body: T): Promise<T>;
+  /** Sets spec.replicas through the scale subresource. */
+  scale(path: string, replicas: number): Promise<unknown>;
 }
 
 export interface ReconcilerDeps {
@@ -82,6 +85,8 @@ export interface ReconcilerDeps {
   events: EventRecorder | undefined;
   /** Published figures of the telemetry loop; absent: status keeps what it had. */
   telemetry?: TelemetryView;
+  /** The SLO autoscaler's memory; absent: spec.autoscaling is not acted on. */
+  autoscaler?: Autoscaler;
   options: PodBuildOptions;
   now: () => Date;
   /** Counters of pod writes (metrics). */
@@ -95,6 +100,9 @@ export interface ReconcileOutcome {
 
 /** How often a resource whose pods are still changing is looked at without an event. */
 export const PROGRESS_RECHECK_MS = 30_000;
+
+/** How often an autoscaled resource is looked at without an event (its windows move on). */
+export const AUTOSCALE_RECHECK_MS = 5_000;
 
 export class Reconciler {
   private readonly deps: ReconcilerDeps;
@@ -243,6 +251,34 @@ export class Reconciler {
     // Before the loop's first round over this resource (e.g. just after a restart) the figures in
     // the status stay as they were.
     const polled = this.deps.telemetry?.view(key);
+    const telemetry = polled ? polled.telemetry : dep.status?.telemetry;
+    let desiredReplicas = replicas;
+    const autoscaling = parsed.success && !specError && parsed.data.autoscaling.enabled;
+    if (autoscaling && this.deps.autoscaler) {
+      const ready = owned.filter((p) => isPodReady(p) && !isTerminating(p)).length;
+      const decision = this.deps.autoscaler.decide(
+        key,
+        parsed.data,
+        ready,
+        telemetry,
+        this.deps.now().getTime(),
+      );
+      desiredReplicas = decision.replicas;
+      if (decision.replicas !== replicas) {
+        // The new spec.replicas comes back through the watch and the next pass makes the pods.
+        await this.deps.api.scale(paths.deploymentScale(namespace, name), decision.replicas);
+        log.info({ from: replicas, to: decision.replicas, why: decision.reason }, 'autoscaled');
+        this.deps.events?.emit(
+          regarding,
+          'Normal',
+          EVENT_REASONS.Autoscaled,
+          'Scale',
+          `${replicas} -> ${decision.replicas} replicas: ${decision.reason}`,
+        );
+      }
+    } else {
+      this.deps.autoscaler?.forget(key);
+    }
     const status = computeStatus({
       generation,
       replicas,
@@ -253,7 +289,8 @@ export class Reconciler {
       rollout,
       specError,
       previous: dep.status?.conditions,
-      telemetry: polled ? polled.telemetry : dep.status?.telemetry,
+      telemetry,
+      desiredReplicas,
       podTelemetry: polled ? polled.pods : previousPodTelemetry(dep.status?.pods),
       planRefusals: polled ? polled.refusals : previousRefusals(dep.status?.conditions),
       sloTarget: parsed.success ? parsed.data.autoscaling.targetSloAttainment : 0.99,
@@ -274,6 +311,7 @@ export class Reconciler {
       log.info({ problem: specError.message }, 'spec cannot be served; waiting for a change');
       return {};
     }
+    if (autoscaling) return { requeueAfterMs: AUTOSCALE_RECHECK_MS };
     const settled = rollout === ROLLOUT_REASONS.Complete;
     return settled ? {} : { requeueAfterMs: PROGRESS_RECHECK_MS };
   }

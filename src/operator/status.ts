@@ -38,6 +38,8 @@ export interface StatusInput {
   /** Conditions of the previous status, to keep lastTransitionTime stable. */
   previous: readonly Condition[] | undefined;
   telemetry: TelemetryStatus | undefined;
+  /** Replicas the autoscaler wants; default `replicas`. */
+  desiredReplicas?: number;
   /** Telemetry of each polled pod by name (the telemetry loop's published figures). */
   podTelemetry?: ReadonlyMap<string, PodTelemetry>;
   /** Pods that keep their old plan because a re-derived one was refused. */
@@ -270,7 +272,7 @@ export function computeStatus(input: StatusInput): SelectNDeploymentStatus {
     readyReplicas: ready.length,
     updatedReplicas: updated.length,
     availableReplicas: available.length,
-    desiredReplicas: desired,
+    desiredReplicas: input.desiredReplicas ?? desired,
     selector: input.selector,
     conditions: [readyCond, progressing, degraded, slo],
     pods: podSummaries(live, input.templateHash, input.podTelemetry),

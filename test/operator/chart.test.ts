@@ -18,6 +18,7 @@ import { ApiError } from '../../src/operator/errors.ts';
 import { paths } from '../../src/operator/kube/client.ts';
 import { realClock } from '../../src/operator/queue.ts';
 import { TelemetryLoop } from '../../src/operator/telemetry/loop.ts';
+import { Autoscaler } from '../../src/operator/autoscaler.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const chart = join(root, 'charts/selectn-operator');
@@ -53,6 +54,7 @@ function permission(method: string, path: string): string {
       apply: 'patch',
       replace: 'update',
       get: named ? 'get' : 'list',
+      scale: 'patch',
     }[method] ?? method;
   return `${group}|${resource}${sub ? `/${sub}` : ''}|${verb}`;
 }
@@ -108,6 +110,25 @@ describe('chart RBAC', () => {
       { periodMs: 1000, timeoutMs: 200, concurrency: 1, dwellMs: 0 },
     );
     await loop.round();
+    // The autoscaler moves a resource below its minReplicas up through the scale subresource.
+    deployments.put(
+      stored(
+        { replicas: 1, autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 3 } },
+        'auto',
+      ),
+    );
+    await new Reconciler({
+      api,
+      deployments,
+      pods,
+      services,
+      secrets,
+      planner: undefined,
+      events,
+      autoscaler: new Autoscaler(),
+      options: { localRunner: false },
+      now: () => new Date(),
+    }).reconcile('ns/auto', silentLogger());
     const dep = deployments.get('demo', 'ns');
     if (!dep) throw new Error('fixture');
     deployments.put({ ...dep, spec: { ...(dep.spec as object), replicas: 0 } });

@@ -238,6 +238,49 @@ describe('operator end to end', () => {
     expect(body.choices[0]?.message.content.length).toBeGreaterThan(0);
   }, 60_000);
 
+  it('closes the telemetry loop: SLOMet from measurement, the pod re-planned as measured', async () => {
+    const pods = await ownedPods(ns.name, 'tiny');
+    const ip = String((pods[0]?.['status'] as Json)['podIP']);
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(`http://${ip}:8000/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'tiny-llama',
+          messages: [{ role: 'user', content: `count to ${i}` }],
+          max_tokens: 8,
+        }),
+      });
+      expect(res.status).toBe(200);
+      await res.text();
+    }
+    let status: Json = {};
+    await waitFor(
+      'status with telemetry, SLOMet known and the pod on a measured plan',
+      async () => {
+        status = (await kjson(['get', 'sndep', 'tiny', '-n', ns.name]))['status'] as Json;
+        const summaries = (status['pods'] ?? []) as Json[];
+        const slo = ((status['conditions'] ?? []) as Json[]).find((c) => c['type'] === 'SLOMet');
+        return (
+          (status['telemetry'] as Json | undefined)?.['sloAttainment'] !== undefined &&
+          (status['telemetry'] as Json)['sloAttainment'] !== null &&
+          slo?.['status'] !== 'Unknown' &&
+          summaries.some((p) => p['planBasis'] === 'measured' && Number(p['planGeneration']) >= 1)
+        );
+      },
+      { timeoutMs: 90_000 },
+    );
+    // Printed so that a run shows the loop's figures.
+    console.log(JSON.stringify({ telemetry: status['telemetry'], pods: status['pods'] }, null, 1));
+    const slo = ((status['conditions'] ?? []) as Json[]).find((c) => c['type'] === 'SLOMet');
+    expect(slo?.['status']).toBe('True');
+    expect((status['display'] as Json)['slo']).not.toBe('-');
+    const pod = ((status['pods'] ?? []) as Json[]).find((p) => p['planBasis'] === 'measured');
+    expect(pod?.['bus']).toMatch(/\/cpu$/);
+    const table = await kubectl(['get', 'sndep', 'tiny', '-n', ns.name]);
+    expect(table.stdout).toMatch(/tiny\s+1\/1\s+\S+\s+[0-9.]+%/);
+  }, 150_000);
+
   it('rolls the pods when the SLO changes', async () => {
     const before = new Set((await ownedPods(ns.name, 'tiny')).map(podName));
     const r = await kubectl([

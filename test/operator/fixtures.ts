@@ -105,7 +105,7 @@ export class FakeCache<T extends KubeObject> implements Cache<T> {
 }
 
 export interface Call {
-  verb: 'create' | 'delete' | 'apply';
+  verb: 'create' | 'delete' | 'apply' | 'scale';
   path: string;
   body?: KubeObject;
 }
@@ -182,6 +182,16 @@ export class FakeApi implements ReconcilerApi {
       this.services.put(body);
     }
     return Promise.resolve(body);
+  }
+
+  /** Sets spec.replicas of the stored resource, as the scale subresource does. */
+  scale(path: string, replicas: number): Promise<unknown> {
+    this.calls.push({ verb: 'scale', path });
+    const parts = path.split('/');
+    const dep = this.deployments.get(parts[7] ?? '', parts[5] ?? '');
+    if (!dep) return Promise.reject(new ApiError(404, 'NotFound', `${path} not found`));
+    this.deployments.put({ ...dep, spec: { ...(dep.spec as object), replicas } });
+    return Promise.resolve({});
   }
 
   /** Pods of the current state, by template-hash label. */

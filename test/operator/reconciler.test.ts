@@ -10,10 +10,15 @@ import {
   type PodTelemetry,
 } from '../../src/operator/telemetry/aggregate.ts';
 import type { DeploymentTelemetry, TelemetryView } from '../../src/operator/telemetry/loop.ts';
+import { Autoscaler } from '../../src/operator/autoscaler.ts';
 import { FakeApi, FakeCache, stored, withState } from './fixtures.ts';
 import { snapshot } from './telemetry-fixtures.ts';
 
-function setup(spec: Partial<SelectNDeploymentSpecInput> = {}, telemetry?: TelemetryView) {
+function setup(
+  spec: Partial<SelectNDeploymentSpecInput> = {},
+  telemetry?: TelemetryView,
+  autoscaler?: Autoscaler,
+) {
   const deployments = new FakeCache<StoredDeployment>();
   const pods = new FakeCache<Pod>();
   const services = new FakeCache<Service>();
@@ -29,6 +34,7 @@ function setup(spec: Partial<SelectNDeploymentSpecInput> = {}, telemetry?: Telem
     planner: undefined,
     events: undefined,
     ...(telemetry ? { telemetry } : {}),
+    ...(autoscaler ? { autoscaler } : {}),
     options: { localRunner: false },
     now: () => new Date('2025-01-01T00:00:00Z'),
   });
@@ -229,5 +235,36 @@ describe('reconcile', () => {
       t.deployments.get('demo', 'ns')?.status?.conditions?.find((c) => c.type === 'SLOMet')
         ?.message,
     ).toMatch(/ECONNREFUSED/);
+  });
+
+  it('autoscales through the scale subresource and reports desiredReplicas', async () => {
+    let published: DeploymentTelemetry | undefined = undefined;
+    const t = setup(
+      { replicas: 1, autoscaling: { enabled: true, minReplicas: 1, maxReplicas: 3 } },
+      { view: () => published },
+      new Autoscaler(0),
+    );
+    await t.run();
+    t.markAll({ ready: true });
+    const missing = snapshot({ finished: 10, violated: 5 });
+    published = {
+      telemetry: aggregateTelemetry([missing]),
+      pods: new Map(),
+      snapshots: new Map(),
+      refusals: [],
+    };
+    const outcome = await t.run();
+    expect(outcome.requeueAfterMs).toBeGreaterThan(0);
+    expect(t.api.calls.filter((c) => c.verb === 'scale')).toEqual([
+      {
+        verb: 'scale',
+        path: '/apis/serving.selectn.dev/v1alpha1/namespaces/ns/selectndeployments/demo/scale',
+      },
+    ]);
+    const dep = t.deployments.get('demo', 'ns');
+    expect((dep?.spec as { replicas: number }).replicas).toBe(2);
+    expect(dep?.status?.desiredReplicas).toBe(2);
+    await t.run();
+    expect(t.pods.list()).toHaveLength(2);
   });
 });

@@ -145,6 +145,15 @@ export class KubeClient {
     return this.request(HttpMethod.DELETE, path, { body });
   }
 
+  /** Sets spec.replicas through the scale subresource (as HPA and `kubectl scale` do). */
+  scale(path: string, replicas: number): Promise<unknown> {
+    return this.request(HttpMethod.PATCH, path, {
+      body: { spec: { replicas } },
+      contentType: PatchStrategy.MergePatch,
+      query: { fieldManager: FIELD_MANAGER },
+    });
+  }
+
   /** Server-side apply of `body` to `path` (an object or its /status), as `selectn-operator`. */
   apply<T extends KubeObject>(path: string, body: T, force = true): Promise<T> {
     return this.request<T>(HttpMethod.PATCH, path, {
@@ -175,4 +184,6 @@ export const paths = {
     `/apis/serving.selectn.dev/v1alpha1/namespaces/${ns}/selectndeployments/${name}`,
   deploymentStatus: (ns: string, name: string) =>
     `/apis/serving.selectn.dev/v1alpha1/namespaces/${ns}/selectndeployments/${name}/status`,
+  deploymentScale: (ns: string, name: string) =>
+    `/apis/serving.selectn.dev/v1alpha1/namespaces/${ns}/selectndeployments/${name}/scale`,
 } as const;
