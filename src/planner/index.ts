@@ -70,6 +70,8 @@ export {
   intervalOrder,
   isValidInterval,
   nestedOffloadOrder,
+  fineOffloadSet,
+  type FineOffloadSet,
   offloadFamily,
   offloadedLayerCount,
   offloadedLayers,
@@ -80,6 +82,7 @@ export {
 export {
   KV_BLOCK_TOKENS,
   activationReserveBytes,
+  gpuMemoryAtAmount,
   gpuMemoryAtInterval,
   gpuMemoryFor,
   hostMemoryAtInterval,
@@ -102,6 +105,7 @@ export {
   type PlanOptions,
 } from './offline-range.ts';
 export {
+  amountChooser,
   intervalChooser,
   type AdmissionDecision,
   type IntervalChoice,
@@ -137,6 +141,7 @@ export {
   type SchedulerConfig,
 } from './simulator/engine.ts';
 export {
+  fineSelectNPolicy,
   intervalPolicy,
   noOffloadPolicy,
   streamingPolicy,

@@ -99,3 +99,16 @@ export function gpuMemoryAtInterval(
 export function hostMemoryAtInterval(model: ModelDescription, interval: number): number {
   return offloadedLayerCount(interval, model.numLayers) * decoderLayerBytes(model);
 }
+
+/** Memory split when `amountLayers` layers' worth of weights (fractions allowed) are offloaded. */
+export function gpuMemoryAtAmount(
+  model: ModelDescription,
+  hardware: HardwareDescription,
+  amountLayers: number,
+  options: ResolvedMemoryOptions,
+): GpuMemoryBreakdown {
+  const layerBytes = decoderLayerBytes(model);
+  const resident = nonLayerBytes(model) + (model.numLayers - amountLayers) * layerBytes;
+  const staging = Math.min(Math.ceil(amountLayers - 1e-9), options.stagingSlots) * layerBytes;
+  return gpuMemoryFor(model, hardware, resident, staging, options);
+}

@@ -124,3 +124,34 @@ export function offloadFamily(
   for (let n = 0; n <= numLayers; n++) setsByInterval.push(offloadedLayers(n, numLayers, pattern));
   return { numLayers, pattern, setsByInterval };
 }
+
+/**
+ * A finer offload set (beyond the paper): `amountLayers` layers' worth of weights, the first
+ * floor(amount) layers of the nested order whole and a fraction of the next one (a split of its
+ * tensors), so that any host-memory amount is reachable and every set still nests in the larger
+ * ones. `layers` holds every layer with a copy, in increasing order.
+ */
+export interface FineOffloadSet {
+  amountLayers: number;
+  layers: Int32Array;
+  /** The split layer and the fraction of it in host memory; -1 and 0 when none. */
+  partialLayer: number;
+  partialFraction: number;
+}
+
+export function fineOffloadSet(amountLayers: number, numLayers: number): FineOffloadSet {
+  if (!(amountLayers >= 0 && amountLayers <= numLayers)) {
+    throw new RangeError(`offload amount ${amountLayers} outside 0..${numLayers} layers`);
+  }
+  const whole = Math.floor(amountLayers + 1e-9);
+  const fraction = amountLayers - whole > 1e-9 ? amountLayers - whole : 0;
+  const order = nestedOffloadOrder(numLayers);
+  const count = fraction > 0 ? whole + 1 : whole;
+  const layers = Int32Array.from(order.slice(0, count)).sort();
+  return {
+    amountLayers,
+    layers,
+    partialLayer: fraction > 0 ? (order[whole] ?? -1) : -1,
+    partialFraction: fraction,
+  };
+}

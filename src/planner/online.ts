@@ -12,7 +12,7 @@
 //
 import type { BatchShape } from './profile.ts';
 import type { LatencyModel } from './latency-model.ts';
-import { intervalOrder, offloadedLayerCount } from './offload-sets.ts';
+import { fineOffloadSet, intervalOrder, offloadedLayerCount } from './offload-sets.ts';
 import { predictIteration } from './timeline.ts';
 import { meanIterationMs, type LifeShapes } from './mean-tpot.ts';
 
@@ -28,7 +28,10 @@ export type AdmissionDecision =
   | { admit: false; reason: 'latency' | 'kv-capacity' | 'throughput'; detail: string };
 
 export interface IntervalChooser {
-  /** One interval per distinct offload set in the range, most offloading (smallest N) first. */
+  /**
+   * One id per distinct offload set, most offloading first: intervals (smallest N first) for
+   * intervalChooser, amounts in layers (largest first) for amountChooser.
+   */
   readonly candidates: readonly number[];
   /** KV capacity in tokens at each candidate (non-increasing). */
   readonly kvCapacityTokens: readonly number[];
@@ -106,26 +109,73 @@ export function intervalChooser(
     candidates.push(interval);
     lastCount = count;
   }
-  const sets = candidates.map((n) => {
+  const steps = candidates.map((n): OffloadStep => {
     const set = latency.family.setsByInterval[n];
     if (!set) throw new RangeError(`no offload set for interval ${n}`);
-    return set;
+    return { id: n, layers: set, partialLayer: -1, partialFraction: 0 };
   });
-  const capacities = candidates.map(kvCapacityAt);
+  return chooserOverSteps(latency, steps, candidates.map(kvCapacityAt));
+}
+
+/**
+ * Beyond the paper: a chooser over offload amounts in layers (fractions included, nested order;
+ * offload-sets.ts fineOffloadSet), most offloading first. Its `candidates` are the amounts.
+ */
+export function amountChooser(
+  latency: LatencyModel,
+  amountsLayers: readonly number[],
+  kvCapacityAt: (amountLayers: number) => number,
+): IntervalChooser {
+  const L = latency.model.numLayers;
+  for (let i = 1; i < amountsLayers.length; i++) {
+    if (!((amountsLayers[i] ?? 0) < (amountsLayers[i - 1] ?? 0))) {
+      throw new RangeError('offload amounts must be strictly decreasing (most offloading first)');
+    }
+  }
+  const steps = amountsLayers.map((a): OffloadStep => {
+    const fine = fineOffloadSet(a, L);
+    return {
+      id: a,
+      layers: fine.layers,
+      partialLayer: fine.partialLayer,
+      partialFraction: fine.partialFraction,
+    };
+  });
+  return chooserOverSteps(latency, steps, amountsLayers.map(kvCapacityAt));
+}
+
+interface OffloadStep {
+  id: number;
+  layers: Int32Array;
+  partialLayer: number;
+  partialFraction: number;
+}
+
+function chooserOverSteps(
+  latency: LatencyModel,
+  steps: readonly OffloadStep[],
+  capacities: readonly number[],
+): IntervalChooser {
+  const L = latency.model.numLayers;
+  const candidates = steps.map((s) => s.id);
   const computeMs = new Float64Array(L);
   const slots = latency.stagingSlots;
   let outsideMs = 0;
   let copyMs = 0;
 
-  const timeAt = (index: number): number =>
-    predictIteration({
+  const timeAt = (index: number): number => {
+    const step = steps[index];
+    return predictIteration({
       computeMs,
       numLayers: L,
-      offloaded: sets[index] ?? new Int32Array(0),
+      offloaded: step?.layers ?? new Int32Array(0),
       copyMs,
       stagingSlots: slots,
       outsideLayersMs: outsideMs,
+      partialLayer: step?.partialLayer ?? -1,
+      partialFraction: step?.partialFraction ?? 0,
     }).iterationMs;
+  };
 
   const load = (shape: BatchShape, bandwidth: number): void => {
     latency.profile.fillLayerComputeMs(shape, computeMs);

@@ -23,6 +23,12 @@ export interface TimelineInput {
   stagingSlots: number;
   /** Time after the last decoder layer (LM head, sampling, step overhead), ms. */
   outsideLayersMs: number;
+  /**
+   * One offloaded layer of which only a fraction lives in host memory (a split tensor set at the
+   * end of the nested order): its copy takes partialFraction x copyMs.
+   */
+  partialLayer?: number;
+  partialFraction?: number;
 }
 
 export interface TimelineResult {
@@ -60,13 +66,15 @@ export function predictIteration(input: TimelineInput): TimelineResult {
   let copyEngineFree = 0;
   let j = 0;
   let nextOffloaded = count > 0 ? offloaded[0] : -1;
+  const partialLayer = input.partialLayer ?? -1;
+  const partialCopyMs = copyMs * (input.partialFraction ?? 1);
   for (let i = 0; i < numLayers; i++) {
     const c = computeMs[i] ?? 0;
     computeTotal += c;
     if (i === nextOffloaded) {
       const slotFree = j < slots ? 0 : (endOfOffloaded[j - slots] ?? 0);
       const copyStart = copyEngineFree > slotFree ? copyEngineFree : slotFree;
-      const copyEnd = copyStart + copyMs;
+      const copyEnd = copyStart + (i === partialLayer ? partialCopyMs : copyMs);
       copyEngineFree = copyEnd;
       if (copyEnd > t) t = copyEnd;
       t += c;
@@ -98,7 +106,8 @@ export function predictIterationDetail(input: TimelineInput): TimelineDetail {
     if (j < count && offloaded[j] === i) {
       const slotFree = j < slots ? 0 : (endOfOffloaded[j - slots] ?? 0);
       const copyStartMs = Math.max(copyEngineFree, slotFree);
-      const copyEndMs = copyStartMs + copyMs;
+      const copyEndMs =
+        copyStartMs + (i === input.partialLayer ? copyMs * (input.partialFraction ?? 1) : copyMs);
       copyEngineFree = copyEndMs;
       const startMs = Math.max(t, copyEndMs);
       t = startMs + c;

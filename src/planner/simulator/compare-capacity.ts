@@ -8,11 +8,13 @@ import type { ModelDescription } from '../model.ts';
 import { decoderLayerBytes, nonLayerBytes } from '../model.ts';
 import type { LayerProfile } from '../profile.ts';
 import { latencyModel } from '../latency-model.ts';
+import { amountChooser } from '../online.ts';
 import { gpuMemoryFor, resolveMemoryOptions, type MemoryOptions } from '../memory.ts';
 import type { SloTargets } from '../offline-range.ts';
 import { PlannerError } from '../errors.ts';
 import type { BandwidthSchedule, SchedulerConfig } from './engine.ts';
 import {
+  fineSelectNPolicy,
   intervalPolicy,
   noOffloadPolicy,
   PolicyInfeasible,
@@ -99,6 +101,8 @@ export const CAPACITY_DEFINITIONS = {
 };
 
 const SEARCH_LIMITS = { minRatePerS: 1 / 1024, maxRatePerS: 512 };
+/** Granularity of select-n-fine's offload amounts, layers. */
+const FINE_STEP_LAYERS = 0.25;
 
 export function compareCapacity(input: CapacityInput): CapacityReport {
   const { model, hardware, profile, slo } = input;
@@ -180,60 +184,76 @@ export function compareCapacity(input: CapacityInput): CapacityReport {
     hostMemoryBytes: 0,
     kvCapacityTokens: 0,
   });
-  /** Builds a mechanism and measures it with both admissions. */
-  const both = (mechanism: string, build: () => ServingPolicy): CapacityPolicyReport[] => {
+  /** The mechanism's policy with each admission; null when it cannot run. */
+  const variants = (
+    mechanism: string,
+    build: () => ServingPolicy,
+  ): Record<AdmissionKind, ServingPolicy> | string => {
     let base: ServingPolicy;
     try {
       base = { ...build(), name: mechanism };
     } catch (error) {
-      if (error instanceof PolicyInfeasible || error instanceof PlannerError) {
-        return [
-          infeasible(mechanism, 'slo', error.message),
-          infeasible(mechanism, 'kv', error.message),
-        ];
-      }
+      if (error instanceof PolicyInfeasible || error instanceof PlannerError) return error.message;
       throw error;
     }
-    const slosAware = base.sloAwareAdmission
-      ? { ...base, name: `${mechanism}+slo-admission` }
-      : withSloAdmission(base, slo);
-    return [measure(mechanism, 'slo', slosAware), measure(mechanism, 'kv', withKvAdmission(base))];
+    return {
+      slo: base.sloAwareAdmission
+        ? { ...base, name: `${mechanism}+slo-admission` }
+        : withSloAdmission(base, slo),
+      kv: withKvAdmission(base),
+    };
   };
-  /** The best of several settings of one mechanism, per admission, by capacity then throughput. */
+  /**
+   * The best of several settings of one mechanism, per admission. Settings come most offloading
+   * first; each is rated by a coarse search of its capacity at 99%, and the sweep stops once two
+   * in a row rate below the best (capacity rises with the KV a setting frees and falls with the
+   * copies it adds). The best one is then measured in full.
+   */
   const tuned = (
     mechanism: string,
     settings: readonly { label: string; build: () => ServingPolicy }[],
     note: string,
   ): CapacityPolicyReport[] => {
-    const byAdmission: Record<AdmissionKind, CapacityPolicyReport[]> = { slo: [], kv: [] };
-    const triedLabels: string[] = [];
-    // Capacity rises with the KV a setting frees and falls with the copies it adds: once two
-    // settings in a row are below the best one under both admissions, later ones are not tried.
-    let worseInARow = 0;
-    for (const s of settings) {
-      triedLabels.push(s.label);
-      let improved = false;
-      for (const r of both(mechanism, s.build)) {
-        if (!r.feasible) continue;
-        const best = Math.max(0, ...byAdmission[r.admission].map((x) => x.capacityRps));
-        if (r.capacityRps >= best) improved = true;
-        byAdmission[r.admission].push(r);
-      }
-      worseInARow = improved ? 0 : worseInARow + 1;
-      if (worseInARow >= 2) break;
-    }
-    const tried = triedLabels.join(' ');
+    const tried = settings.map((x) => x.label).join(' ');
     return (['slo', 'kv'] as const).map((admission) => {
-      const runs = byAdmission[admission];
-      if (runs.length === 0) return infeasible(mechanism, admission, `no setting fits (${tried})`);
-      const best = runs.reduce((a, b) =>
-        b.capacityRps > a.capacityRps ||
-        (b.capacityRps === a.capacityRps && b.throughputTokensPerS > a.throughputTokensPerS)
-          ? b
-          : a,
-      );
-      return { ...best, settings: { ...best.settings, tuning: note, tried } };
+      let best: { policy: ServingPolicy; capacity: number; label: string } | null = null;
+      let worseInARow = 0;
+      const rated: string[] = [];
+      for (const setting of settings) {
+        const built = variants(mechanism, setting.build);
+        if (typeof built === 'string') continue;
+        const policy = built[admission];
+        const { results } = searchCapacity(policy, slo, bandwidth, scheduler, {
+          ...search,
+          targets: [0.99],
+          relativeTolerance: 0.1,
+          startRatePerS: startFor(policy),
+        });
+        const capacity = results[0]?.capacityRps ?? 0;
+        rated.push(`${setting.label}:${capacity.toFixed(3)}`);
+        if (best === null || capacity > best.capacity) {
+          best = { policy, capacity, label: setting.label };
+          worseInARow = 0;
+        } else if (++worseInARow >= 2) {
+          break;
+        }
+      }
+      if (best === null) return infeasible(mechanism, admission, `no setting fits (${tried})`);
+      const report = measure(mechanism, admission, best.policy);
+      return {
+        ...report,
+        settings: { ...report.settings, tuning: note, rated: rated.join(' ') },
+      };
     });
+  };
+
+  /** Builds a mechanism and measures it with both admissions. */
+  const both = (mechanism: string, build: () => ServingPolicy): CapacityPolicyReport[] => {
+    const built = variants(mechanism, build);
+    if (typeof built === 'string') {
+      return [infeasible(mechanism, 'slo', built), infeasible(mechanism, 'kv', built)];
+    }
+    return [measure(mechanism, 'slo', built.slo), measure(mechanism, 'kv', built.kv)];
   };
 
   const reports: CapacityPolicyReport[] = [];
@@ -244,6 +264,17 @@ export function compareCapacity(input: CapacityInput): CapacityReport {
       planned.range = range;
       return intervalPolicy(ctx, 'select-n', range, longest);
     }),
+  );
+  reports.push(
+    ...both('select-n-fine', () =>
+      fineSelectNPolicy(
+        ctx,
+        'select-n-fine',
+        largestMeetingAmount(ctx, FINE_STEP_LAYERS, bandwidthBytesPerS),
+        FINE_STEP_LAYERS,
+        longest,
+      ),
+    ),
   );
   reports.push(...both('no-offload', () => noOffloadPolicy(ctx, longest)));
   reports.push(
@@ -278,7 +309,7 @@ export function compareCapacity(input: CapacityInput): CapacityReport {
   reports.push(
     ...tuned(
       'flexgen-slo',
-      fractions.map((f) => ({
+      [...fractions].reverse().map((f) => ({
         label: `${Math.round(f * 100)}%`,
         build: () =>
           streamingPolicy(
@@ -296,7 +327,7 @@ export function compareCapacity(input: CapacityInput): CapacityReport {
   reports.push(
     ...tuned(
       'zero-copy',
-      amounts.map((gb) => ({
+      [...amounts].reverse().map((gb) => ({
         label: `${gb}GB`,
         build: () => zeroCopyPolicy(ctx, gb * 1e9, longest),
       })),
@@ -352,4 +383,21 @@ function candidateOffloadGb(ctx: PolicyContext, longest: number, bandwidth: numb
     out.push(gb);
   }
   return out;
+}
+
+/**
+ * The most offloading (on the fine grid) whose lone decode meets the TPOT: select-n-fine's host
+ * memory, found as the baselines' settings are (more offloading cannot meet any request's SLO).
+ */
+function largestMeetingAmount(ctx: PolicyContext, step: number, bandwidth: number): number {
+  const L = ctx.model.numLayers;
+  const shape = { sequences: 1, newTokens: 1, contextTokens: 128 };
+  let best = 0;
+  for (let k = 1; k * step <= L + 1e-9; k++) {
+    const amount = Number((k * step).toFixed(6));
+    const one = amountChooser(ctx.latency, [amount], () => 0);
+    if (one.predictAt(0, shape, bandwidth) >= ctx.slo.tpotMs) break;
+    best = amount;
+  }
+  return best;
 }

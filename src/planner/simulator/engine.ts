@@ -227,7 +227,7 @@ export function simulatePolicy(
     const outcome = policy.runIteration(shape, bw, (capacityBlocks - freeBlocks) * KV_BLOCK_TOKENS);
     now += outcome.iterationMs;
     iterations++;
-    const key = outcome.interval === null ? 'none' : String(outcome.interval);
+    const key = outcome.key ?? (outcome.interval === null ? 'none' : String(outcome.interval));
     intervalIterations[key] = (intervalIterations[key] ?? 0) + 1;
     let anyFinished = false;
     for (const { state, tokens } of scheduled) {

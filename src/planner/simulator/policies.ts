@@ -7,12 +7,13 @@ import type { BatchShape, LayerProfile } from '../profile.ts';
 import type { LatencyModel } from '../latency-model.ts';
 import { decoderLayerBytes, nonLayerBytes } from '../model.ts';
 import {
+  gpuMemoryAtAmount,
   gpuMemoryAtInterval,
   gpuMemoryFor,
   hostMemoryAtInterval,
   type ResolvedMemoryOptions,
 } from '../memory.ts';
-import { intervalChooser } from '../online.ts';
+import { amountChooser, intervalChooser } from '../online.ts';
 import { meanIterationMs, type LifeShapes } from '../mean-tpot.ts';
 import { formatInterval, NO_OFFLOAD, offloadedLayerCount } from '../offload-sets.ts';
 import { predictIteration } from '../timeline.ts';
@@ -22,6 +23,8 @@ export interface IterationOutcome {
   iterationMs: number;
   /** Interval the iteration ran at; null for mechanisms without one. */
   interval: number | null;
+  /** How the run counts the iteration when not by interval (e.g. "20.25L": layers offloaded). */
+  key?: string;
 }
 
 export interface AdmissionQuery {
@@ -132,6 +135,57 @@ export function intervalPolicy(
         q.life.prefillShare,
       );
       return mean <= slo.tpotMs;
+    },
+  };
+}
+
+/**
+ * Select-N with finer granularity (beyond the paper): the offload set is any amount of layers on a
+ * grid of `stepLayers` (a fraction of the last layer split) from `maxAmountLayers` down to none,
+ * nested, so host memory reaches any amount; the online rule and admission are Select-N's.
+ */
+export function fineSelectNPolicy(
+  ctx: PolicyContext,
+  name: string,
+  maxAmountLayers: number,
+  stepLayers: number,
+  minKvTokens: number,
+): ServingPolicy {
+  const { model, hardware, memory, slo } = ctx;
+  if (!(stepLayers > 0)) throw new RangeError(`stepLayers must be positive, got ${stepLayers}`);
+  const amounts: number[] = [];
+  const steps = Math.round(maxAmountLayers / stepLayers);
+  for (let k = steps; k >= 0; k--) amounts.push(Number((k * stepLayers).toFixed(6)));
+  const capacityAt = (a: number): number =>
+    gpuMemoryAtAmount(model, hardware, a, memory).kvCapacityTokens;
+  const chooser = amountChooser(ctx.latency, amounts, capacityAt);
+  const kvCapacityTokens = chooser.kvCapacityTokens[0] ?? 0;
+  requireKv(name, kvCapacityTokens, minKvTokens);
+  const top = amounts[0] ?? 0;
+  return {
+    name,
+    description: `online offload amount in [0, ${top}] layers in steps of ${stepLayers} layer (split tensors), SLO-aware admission`,
+    hostMemoryBytes: top * decoderLayerBytes(model),
+    kvCapacityTokens,
+    sloAwareAdmission: true,
+    settings: { maxAmountLayers: top, stepLayers },
+    runIteration(shape, bandwidth, kvTokensInUse) {
+      const choice = chooser.chooseHolding(shape, bandwidth, slo.tpotMs, kvTokensInUse);
+      return {
+        iterationMs: choice.predictedMs,
+        interval: null,
+        key: `${choice.interval}L`,
+      };
+    },
+    admits(q) {
+      return chooser.admitOffloading(
+        q.life,
+        q.kvWith,
+        q.decodeWithout,
+        q.kvWithout,
+        q.bandwidthBytesPerS,
+        slo.tpotMs,
+      ).admit;
     },
   };
 }
