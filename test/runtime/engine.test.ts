@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RuntimeError, createRuntime, type OffloadRuntime } from '../../src/runtime/index.ts';
 import { loadModel, logitsRow, sample, type Model } from '../../src/runtime/engine.ts';
+import { MODEL_FAMILIES } from '../../src/planner/index.ts';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures');
 
@@ -95,6 +96,18 @@ describe('engine binding', () => {
     ['tiny-mistral', 3],
     ['tiny-phi3', 3],
   ] as const;
+
+  it('runs a fixture of every model_type in the supported-families table', () => {
+    const modelType = (name: string): unknown =>
+      (
+        JSON.parse(readFileSync(join(fixtures, name, 'config.json'), 'utf8')) as Record<
+          string,
+          unknown
+        >
+      )['model_type'];
+    const covered = new Set(cases.map(([name]) => modelType(name)));
+    expect([...covered].sort()).toEqual(MODEL_FAMILIES.map((f) => f.modelType).sort());
+  });
 
   for (const [name, layers] of cases) {
     it(`${name}: matches the golden logits and greedy tokens for every N, bitwise across N`, async () => {
