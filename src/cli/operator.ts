@@ -1,6 +1,7 @@
 // `selectn operator`: runs the SelectNDeployment controller, in a cluster (in-cluster config)
 // or outside it (--kubeconfig / KUBECONFIG / ~/.kube/config).
 import type { Command } from 'commander';
+import { DEFAULT_SERVER_IMAGE } from '../api/index.ts';
 import { createLogger } from '../log/logger.ts';
 import { Operator } from '../operator/index.ts';
 import { plannerPort } from '../operator/planner-port.ts';
@@ -14,6 +15,7 @@ interface OperatorFlags {
   metricsPort: string;
   metricsHost: string;
   localRunner?: boolean;
+  serverImage?: string;
   workers: string;
   resyncSeconds: string;
   telemetrySeconds: string;
@@ -26,6 +28,15 @@ function int(flag: string, value: string, min: number, max: number): number {
   if (!Number.isInteger(n) || n < min || n > max)
     throw new UsageError(`${flag}: expected an integer in [${min}, ${max}], got "${value}"`);
   return n;
+}
+
+/** An image reference as a pod's `image` takes it: no spaces, at most 1024 characters. */
+function serverImage(value: string): string {
+  if (!/^\S{1,1024}$/.test(value))
+    throw new UsageError(
+      `--server-image: expected an image reference, got ${JSON.stringify(value)}`,
+    );
+  return value;
 }
 
 export interface OperatorCommandOptions {
@@ -54,6 +65,10 @@ export function registerOperator(program: Command, options: OperatorCommandOptio
       '--local-runner',
       'label pods for the local cluster pod runner (selectn.dev/local-runner)',
     )
+    .option(
+      '--server-image <ref>',
+      `image of serving pods whose SelectNDeployment names none (default ${DEFAULT_SERVER_IMAGE}; the chart passes its own image)`,
+    )
     .option('--workers <n>', 'concurrent reconciles (of different resources)', '16')
     .option('--resync-seconds <s>', 'period of the full resync', '300')
     .option('--telemetry-seconds <s>', "period of the pods' telemetry reads", '5')
@@ -73,6 +88,7 @@ export function registerOperator(program: Command, options: OperatorCommandOptio
         ...(flags.localRunner === true && cliEntry !== undefined
           ? { serveCommand: [process.execPath, cliEntry, 'serve'] }
           : {}),
+        ...(flags.serverImage === undefined ? {} : { serverImage: serverImage(flags.serverImage) }),
         workers: int('--workers', flags.workers, 1, 64),
         resyncMs: int('--resync-seconds', flags.resyncSeconds, 1, 86_400) * 1000,
         planner: plannerPort(),

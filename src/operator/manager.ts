@@ -37,6 +37,8 @@ export interface OperatorOptions {
   localRunner: boolean;
   /** Command of serving containers (default `selectn serve`). */
   serveCommand?: readonly string[];
+  /** Image of serving pods whose SelectNDeployment names none (the chart passes its own). */
+  serverImage?: string;
   workers: number;
   resyncMs: number;
   identity?: string;
@@ -207,6 +209,7 @@ export class Operator {
       options: {
         localRunner: options.localRunner,
         ...(options.serveCommand ? { serveCommand: options.serveCommand } : {}),
+        ...(options.serverImage ? { serverImage: options.serverImage } : {}),
       },
       now: () => new Date(this.clock.now()),
       onPodCreated: () => {

@@ -38,7 +38,19 @@ describe('selectn kubectl / helm', () => {
       symlinkSync(binRoot(), join(cache, 'bin'));
       state = join(cache, 'cluster', 'default');
       mkdirSync(state, { recursive: true });
-      writeFileSync(join(state, 'kubeconfig'), 'apiVersion: v1\nkind: Config\n');
+      // A cluster at a closed port: helm's error shows which kubeconfig it read.
+      writeFileSync(
+        join(state, 'kubeconfig'),
+        [
+          'apiVersion: v1',
+          'kind: Config',
+          'clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]',
+          'users: [{name: u, user: {token: t}}]',
+          'contexts: [{name: x, context: {cluster: c, user: u}}]',
+          'current-context: x',
+          '',
+        ].join('\n'),
+      );
     });
     afterAll(() => {
       rmSync(cache, { recursive: true, force: true });
@@ -52,7 +64,10 @@ describe('selectn kubectl / helm', () => {
       expect(version.stdout).toBe(HELM_VERSION);
       const env = runCli(['helm', 'env'], { SELECTN_CACHE_DIR: cache });
       expect(env.stdout).toContain(`HELM_CACHE_HOME="${state}/helm/cache"`);
-      expect(env.stdout).toContain(`HELM_KUBECONFIG="${state}/kubeconfig"`);
+      expect(env.stdout).toContain(`HELM_CONFIG_HOME="${state}/helm/config"`);
+      const list = runCli(['helm', 'list', '-A'], { SELECTN_CACHE_DIR: cache });
+      expect(list.code).toBe(1);
+      expect(list.stderr).toContain('https://127.0.0.1:1');
     });
 
     it("exits with helm's own status and adds no message of its own", () => {

@@ -25,3 +25,8 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- include "selectn-operator.fullname" . -}}
 {{- end -}}
 {{- end -}}
+
+{{- /* The operator image: image.tag, else the chart's appVersion (the tag `npm run image` builds). */ -}}
+{{- define "selectn-operator.image" -}}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) -}}
+{{- end -}}
