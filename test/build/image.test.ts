@@ -131,6 +131,14 @@ describe('the CPU image', () => {
     expect(version.stdout).toBe(`${appVersion()}\n`);
   });
 
+  it("runs the chart's operator command (the bundled operator) inside the image", () => {
+    // The chart runs [node, dist/selectn-operator.mjs, operator] in the working directory /app.
+    const help = inImage(['node', '/app/dist/selectn-operator.mjs', 'operator', '--help']);
+    expect(help.stderr).toBe('');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('--server-image <ref>');
+  });
+
   it('serves the tiny fixture inside the image and answers a chat completion', async () => {
     cpSync(FIXTURE_MODEL_DIR, join(rootfs, 'model'), { recursive: true });
     spawnSync('chmod', ['-R', 'a+rX', join(rootfs, 'model')]);
