@@ -167,6 +167,7 @@ class Model : public Napi::ObjectWrap<Model> {
     o.Set("blockSize", st->engine->kv().block_size);
     o.Set("kvBlockBytes", double(st->engine->kv().block_bytes()));
     o.Set("layerBytes", double(st->engine->layer_layout().bytes()));
+    o.Set("dtype", engine::torch_dtype_name(st->engine->layer_layout().dtype));
     o.Set("bosTokenId", double(c.bos_token_id));
     Napi::Array eos = Napi::Array::New(env, c.eos_token_ids.size());
     for (uint32_t i = 0; i < c.eos_token_ids.size(); ++i) eos.Set(i, double(c.eos_token_ids[i]));
@@ -247,7 +248,7 @@ class Model : public Napi::ObjectWrap<Model> {
   std::shared_ptr<ModelState> st_;
 };
 
-// loadModel(runtime, dir, {blockSize, threads, scratchTokens, hostSet, offloadSet, interval})
+// loadModel(runtime, dir, {blockSize, threads, scratchTokens, hostSet, offloadSet, interval, dtype})
 Napi::Value LoadModel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RuntimeRef ref;
@@ -265,6 +266,10 @@ Napi::Value LoadModel(const Napi::CallbackInfo& info) {
   }
   eo.offload_set = u32_list(env, o.Get("offloadSet"), "offloadSet");
   eo.interval = uint32_t(num(env, o, "interval", 0));
+  if (!o.Get("dtype").IsUndefined()) {
+    if (!o.Get("dtype").IsString()) throw_arg(env, "loadModel: dtype must be a string");
+    eo.dtype = o.Get("dtype").As<Napi::String>().Utf8Value();
+  }
   auto st = std::make_shared<ModelState>();
   st->ref = ref;
   auto* job = new Job(

@@ -57,6 +57,7 @@ sn_status sn_model_load(const char* dir, sn_runtime* rt, const sn_model_options*
     }
     if (o->offload_set) eo.offload_set.assign(o->offload_set, o->offload_set + o->n_offload_set);
     eo.interval = o->interval;
+    if (o->dtype) eo.dtype = o->dtype;
     auto m = std::make_unique<sn_model>();
     m->engine = sn::engine::Engine::load(dir, rt, eo);
     *out = m.release();
@@ -82,6 +83,7 @@ sn_status sn_model_info_get(const sn_model* m, sn_model_info* out) {
   out->block_size = m->engine->kv().block_size;
   out->kv_block_bytes = m->engine->kv().block_bytes();
   out->layer_bytes = m->engine->layer_layout().bytes();
+  std::strncpy(out->dtype, sn::engine::torch_dtype_name(m->engine->layer_layout().dtype), sizeof(out->dtype) - 1);
   out->bos_token_id = c.bos_token_id;
   for (size_t i = 0; i < c.eos_token_ids.size() && i < 8; ++i) out->eos_token_ids[out->n_eos++] = c.eos_token_ids[i];
   return SN_OK;

@@ -127,4 +127,8 @@ void Checkpoint::read_f32(const TensorRef& t, float* dst) {
   convert_to_f32(t.info->dtype, t.file->data(*t.info), t.info->numel(), dst);
 }
 
+void Checkpoint::read_as(const TensorRef& t, DType to, void* dst) {
+  convert_weights(t.info->dtype, t.file->data(*t.info), t.info->numel(), to, dst);
+}
+
 }  // namespace sn::engine

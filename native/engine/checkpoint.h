@@ -33,6 +33,8 @@ class Checkpoint {
   const TensorRef& require(const std::string& name, const std::vector<int64_t>& shape) const;
   // Converts the tensor to fp32 into dst (numel floats).
   static void read_f32(const TensorRef& t, float* dst);
+  // Converts the tensor to weight dtype `to` into dst (numel elements; a copy when it matches).
+  static void read_as(const TensorRef& t, DType to, void* dst);
   size_t tensor_count() const { return tensors_.size(); }
 
  private:

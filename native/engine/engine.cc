@@ -30,7 +30,10 @@ std::unique_ptr<Engine> Engine::load(const std::string& dir, sn_runtime* rt, con
   if (!rt) throw EngineError("Engine::load: runtime is null");
   if (opt.block_size <= 0 || opt.block_size > 4096) throw EngineError("block_size must be in 1..4096");
   std::unique_ptr<Checkpoint> ck = Checkpoint::open(dir);
-  validate_checkpoint(*ck);
+  const DType stored = validate_checkpoint(*ck);
+  DType dtype;
+  if (!weight_dtype_from_request(opt.dtype, stored, &dtype))
+    throw EngineError("dtype '" + opt.dtype + "' is not one of auto, float32, float16, bfloat16");
   std::unique_ptr<Engine> e(new Engine());
   e->rt_ = rt;
   e->config_ = ck->config();
@@ -40,7 +43,10 @@ std::unique_ptr<Engine> Engine::load(const std::string& dir, sn_runtime* rt, con
   e->on_host_ = info.backend == SN_BACKEND_CPU;
   e->ops_ = e->on_host_ ? make_cpu_ops(opt.threads) : make_cuda_ops(sn_compute_stream(rt));
   if (!e->ops_) throw EngineError("the runtime uses the CUDA backend but the engine was built without CUDA");
-  e->layout_ = make_layer_layout(c);
+  if (!e->on_host_ && dtype != DType::F32)
+    throw EngineError(std::string("dtype ") + torch_dtype_name(dtype) + (opt.dtype == "auto" ? " (the checkpoint's)" : "") +
+                      ": the CUDA backend runs float32 weights only; load with dtype float32");
+  e->layout_ = make_layer_layout(c, dtype);
   e->kv_ = KvGeometry{int32_t(c.n_layers), int32_t(c.n_kv_heads), int32_t(c.head_dim), opt.block_size};
   e->model_ = c.arch == Arch::Llama ? make_llama(c, e->layout_, e->kv_) : make_opt(c, e->layout_, e->kv_);
 
@@ -56,7 +62,7 @@ std::unique_ptr<Engine> Engine::load(const std::string& dir, sn_runtime* rt, con
   check_rt(sn_host_set(rt, host.data(), uint32_t(host.size())), "host set");
   check_rt(sn_offload_set(rt, opt.offload_set.data(), uint32_t(opt.offload_set.size()), opt.interval),
            "offload set");
-  std::vector<float> blob(e->layout_.floats);
+  std::vector<unsigned char> blob(e->layout_.bytes());
   for (uint32_t i = 0; i < L; ++i) {
     fill_layer_blob(*ck, e->layout_, i, blob.data());
     check_rt(sn_layer_load(rt, i, blob.data(), e->layout_.bytes()), "load layer");
@@ -64,7 +70,7 @@ std::unique_ptr<Engine> Engine::load(const std::string& dir, sn_runtime* rt, con
   check_rt(sn_switch_wait(rt, 600000), "initial placement");
 
   for (const ParamSpec& spec : global_param_specs(c)) {
-    const float** slot = nullptr;
+    Weight* slot = nullptr;
     switch (spec.id) {
       case kEmbed: slot = &e->globals_.embed; break;
       case kPosEmbed: slot = &e->globals_.pos_embed; break;
@@ -101,13 +107,14 @@ void* Engine::alloc_device(uint64_t bytes) {
   return p;
 }
 
-void Engine::upload_global(const Checkpoint& ck, const ParamSpec& spec, const float** out) {
+void Engine::upload_global(const Checkpoint& ck, const ParamSpec& spec, Weight* out) {
   const TensorRef& t = ck.require(spec.name, spec.shape);
-  std::vector<float> host(t.info->numel());
-  Checkpoint::read_f32(t, host.data());
-  void* p = alloc_device(host.size() * sizeof(float));
-  check_rt(sn_device_upload(rt_, p, host.data(), host.size() * sizeof(float)), "upload global weights");
-  *out = static_cast<const float*>(p);
+  const DType dtype = layout_.dtype;
+  std::vector<unsigned char> host(t.info->numel() * dtype_size(dtype));
+  Checkpoint::read_as(t, dtype, host.data());
+  void* p = alloc_device(host.size());
+  check_rt(sn_device_upload(rt_, p, host.data(), host.size()), "upload global weights");
+  *out = Weight{p, dtype};
 }
 
 void Engine::ensure_scratch(int tokens, int rows) {
@@ -252,13 +259,13 @@ void Engine::step(const SeqStep* seqs, int n, float* logits, sn_iteration_teleme
     void* w = nullptr;
     check_rt(sn_layer_acquire(rt_, l, &w), "acquire layer");
     guard.acquired = int(l);
-    model_->layer(*ops_, static_cast<const float*>(w), int(l), view_, act_);
+    model_->layer(*ops_, w, int(l), view_, act_);
     guard.acquired = -1;
     check_rt(sn_layer_release(rt_, l), "release layer");
   }
   ops_->gather_rows(act_.xn, act_.x, view_.logit_rows, R, D);
   model_->final_norm(*ops_, globals_, act_.xn, R);
-  ops_->linear(logits_dev_, act_.xn, globals_.lm_head, nullptr, R, D, V);
+  ops_->linear(logits_dev_, act_.xn, globals_.lm_head, Weight{}, R, D, V);
   guard.open = false;
   check_rt(sn_iteration_end(rt_, telemetry), "iteration end");
   check_rt(sn_device_download(rt_, logits, logits_dev_, uint64_t(R) * V * sizeof(float)), "download logits");

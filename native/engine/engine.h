@@ -23,6 +23,8 @@ struct EngineOptions {
   int32_t block_size = 16;        // tokens per KV block
   int32_t threads = 0;            // CPU GEMM threads (0 = OpenBLAS default)
   int32_t scratch_tokens = 256;   // initial activation capacity; grows on demand
+  // Stored weight dtype: "auto" (the checkpoint's), "float32", "float16" or "bfloat16".
+  std::string dtype = "auto";
   // Placement applied at load. host_set: layers that may ever be offloaded (default: all);
   // offload_set: initially offloaded layers (subset of host_set); interval: its N label.
   std::vector<uint32_t> host_set;
@@ -59,7 +61,7 @@ class Engine {
  private:
   Engine() = default;
   void* alloc_device(uint64_t bytes);
-  void upload_global(const Checkpoint& ck, const ParamSpec& spec, const float** out);
+  void upload_global(const Checkpoint& ck, const ParamSpec& spec, Weight* out);
   void ensure_scratch(int tokens, int logit_rows);
   void validate(const SeqStep* seqs, int n) const;
   void build_meta(const SeqStep* seqs, int n);

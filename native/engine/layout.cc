@@ -112,38 +112,57 @@ void alias_fused(const ModelConfig& c, LayerLayout* l) {
 
 }  // namespace
 
-LayerLayout make_layer_layout(const ModelConfig& c) {
+LayerLayout make_layer_layout(const ModelConfig& c, DType dtype) {
   LayerLayout l;
+  l.dtype = dtype;
   for (int64_t& o : l.offset) o = -1;
+  // Tensors back to back, no padding: the blob is exactly the layer's parameters times the
+  // element size, the figure the planner computes from config.json alone (decoderLayerBytes).
+  // Real models' shapes keep every tensor 64-byte aligned anyway.
   uint64_t at = 0;
   for (const ParamSpec& p : layer_param_specs(c)) {
     uint64_t n = 1;
     for (int64_t d : p.shape) n *= uint64_t(d);
     l.offset[p.id] = int64_t(at);
-    at += (n + 15) / 16 * 16;  // keep every tensor 64-byte aligned inside the blob
+    at += n;
   }
-  l.floats = at;
+  l.elements = at;
   alias_fused(c, &l);
   return l;
 }
 
-void validate_checkpoint(const Checkpoint& ck) {
+DType validate_checkpoint(const Checkpoint& ck) {
   const ModelConfig& c = ck.config();
-  for (const ParamSpec& p : global_param_specs(c)) ck.require(p.name, p.shape);
+  std::string first;
+  DType dtype = DType::F32;
+  auto check = [&](const std::string& name, const std::vector<int64_t>& shape) {
+    const TensorRef& t = ck.require(name, shape);
+    if (first.empty()) {
+      first = name;
+      dtype = t.info->dtype;
+    } else if (t.info->dtype != dtype) {
+      throw EngineError("tensor '" + name + "' in " + t.file->path() + ": dtype " + dtype_name(t.info->dtype) +
+                        " differs from '" + first + "' (" + dtype_name(dtype) +
+                        "); checkpoints mixing weight dtypes are not supported");
+    }
+  };
+  for (const ParamSpec& p : global_param_specs(c)) check(p.name, p.shape);
   for (int64_t i = 0; i < c.n_layers; ++i)
-    for (const ParamSpec& p : layer_param_specs(c)) ck.require(layer_tensor_name(p.name, i), p.shape);
+    for (const ParamSpec& p : layer_param_specs(c)) check(layer_tensor_name(p.name, i), p.shape);
   // A layer beyond num_hidden_layers means config and weights disagree.
   const std::string extra = layer_tensor_name(layer_param_specs(c)[0].name, c.n_layers);
   if (ck.find(extra))
     throw EngineError("tensor '" + extra + "' exists but config.json has num_hidden_layers=" +
                       std::to_string(c.n_layers));
+  return dtype;
 }
 
-void fill_layer_blob(const Checkpoint& ck, const LayerLayout& layout, int64_t layer, float* blob) {
+void fill_layer_blob(const Checkpoint& ck, const LayerLayout& layout, int64_t layer, void* blob) {
   std::memset(blob, 0, layout.bytes());
+  auto* base = static_cast<unsigned char*>(blob);
   for (const ParamSpec& p : layer_param_specs(ck.config())) {
     const TensorRef& t = ck.require(layer_tensor_name(p.name, layer), p.shape);
-    Checkpoint::read_f32(t, blob + layout.offset[p.id]);
+    Checkpoint::read_as(t, layout.dtype, base + uint64_t(layout.offset[p.id]) * dtype_size(layout.dtype));
   }
 }
 

@@ -1,6 +1,7 @@
 // The kernels a forward pass needs, behind one interface with a CPU and a CUDA implementation
 // (ggml-backend style). All pointers are device pointers of the runtime's backend; shapes are
-// row-major, `n` rows of `dim` floats. Calls are ordered (CPU: run now; CUDA: on the compute
+// row-major, `n` rows of `dim` floats. Activations are fp32; weights (Weight) are in their stored
+// dtype and read as fp32. Calls are ordered (CPU: run now; CUDA: on the compute
 // stream).
 #ifndef SELECTN_ENGINE_OPS_H
 #define SELECTN_ENGINE_OPS_H
@@ -10,6 +11,7 @@
 #include <memory>
 
 #include "batch.h"
+#include "weight.h"
 
 namespace sn::engine {
 
@@ -17,14 +19,14 @@ class Ops {
  public:
   virtual ~Ops() = default;
   // x[t] = table[token_ids[t]]                                          x: [n_tokens, dim]
-  virtual void embed(float* x, const float* table, const BatchView& b, int dim) = 0;
+  virtual void embed(float* x, Weight table, const BatchView& b, int dim) = 0;
   // x[t] += table[positions[t] + offset]                                 (OPT learned positions)
-  virtual void add_positions(float* x, const float* table, const BatchView& b, int dim, int offset) = 0;
-  virtual void rmsnorm(float* out, const float* x, const float* w, int n, int dim, float eps) = 0;
-  virtual void layernorm(float* out, const float* x, const float* w, const float* bias, int n, int dim,
+  virtual void add_positions(float* x, Weight table, const BatchView& b, int dim, int offset) = 0;
+  virtual void rmsnorm(float* out, const float* x, Weight w, int n, int dim, float eps) = 0;
+  virtual void layernorm(float* out, const float* x, Weight w, Weight bias, int n, int dim,
                          float eps) = 0;
   // y[n, out] = x[n, in] . w[out, in]^T (+ bias[out])
-  virtual void linear(float* y, const float* x, const float* w, const float* bias, int n, int in, int out) = 0;
+  virtual void linear(float* y, const float* x, Weight w, Weight bias, int n, int in, int out) = 0;
   // Rotates x [n_tokens, heads, head_dim] in place (half-split pairs, as HF rotate_half).
   // inv_freq: [head_dim / 2].
   virtual void rope(float* x, const BatchView& b, int heads, int head_dim, const float* inv_freq) = 0;

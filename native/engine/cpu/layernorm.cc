@@ -5,7 +5,10 @@
 namespace sn::engine::cpu {
 
 // out = (x - mean) / sqrt(var + eps) * w + bias, per row (biased variance, as torch).
-void layernorm(float* out, const float* x, const float* w, const float* bias, int n, int dim, float eps) {
+void layernorm(float* out, const float* x, Weight weight, Weight bias_weight, int n, int dim, float eps) {
+  std::vector<float> wbuf, bbuf;
+  const float* w = widen(weight, size_t(dim), wbuf);
+  const float* bias = widen(bias_weight, size_t(dim), bbuf);
   for (int r = 0; r < n; ++r) {
     const float* xr = x + size_t(r) * dim;
     float* o = out + size_t(r) * dim;

@@ -10,21 +10,22 @@ namespace {
 
 class CpuOps final : public Ops {
  public:
-  void embed(float* x, const float* table, const BatchView& b, int dim) override {
+  explicit CpuOps(int threads) : team_(threads) {}
+  void embed(float* x, Weight table, const BatchView& b, int dim) override {
     cpu::embedding(x, table, b.token_ids, b.n_tokens, dim, 0, false);
   }
-  void add_positions(float* x, const float* table, const BatchView& b, int dim, int offset) override {
+  void add_positions(float* x, Weight table, const BatchView& b, int dim, int offset) override {
     cpu::embedding(x, table, b.positions, b.n_tokens, dim, offset, true);
   }
-  void rmsnorm(float* out, const float* x, const float* w, int n, int dim, float eps) override {
+  void rmsnorm(float* out, const float* x, Weight w, int n, int dim, float eps) override {
     cpu::rmsnorm(out, x, w, n, dim, eps);
   }
-  void layernorm(float* out, const float* x, const float* w, const float* bias, int n, int dim,
+  void layernorm(float* out, const float* x, Weight w, Weight bias, int n, int dim,
                  float eps) override {
     cpu::layernorm(out, x, w, bias, n, dim, eps);
   }
-  void linear(float* y, const float* x, const float* w, const float* bias, int n, int in, int out) override {
-    cpu::linear(y, x, w, bias, n, in, out);
+  void linear(float* y, const float* x, Weight w, Weight bias, int n, int in, int out) override {
+    cpu::linear(y, x, w, bias, n, in, out, &team_);
   }
   void rope(float* x, const BatchView& b, int heads, int head_dim, const float* inv_freq) override {
     cpu::rope(x, b.positions, b.n_tokens, heads, head_dim, inv_freq);
@@ -50,15 +51,18 @@ class CpuOps final : public Ops {
     for (size_t i = 0; i < n; ++i) x[i] += y[i];
   }
   void gather_rows(float* out, const float* x, const int32_t* rows, int n, int dim) override {
-    cpu::embedding(out, x, rows, n, dim, 0, false);
+    cpu::embedding(out, Weight{x, DType::F32}, rows, n, dim, 0, false);
   }
+
+ private:
+  cpu::ThreadTeam team_;
 };
 
 }  // namespace
 
 std::unique_ptr<Ops> make_cpu_ops(int threads) {
   if (threads > 0) openblas_set_num_threads(threads);
-  return std::make_unique<CpuOps>();
+  return std::make_unique<CpuOps>(threads);
 }
 
 }  // namespace sn::engine

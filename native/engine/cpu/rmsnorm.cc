@@ -5,7 +5,9 @@
 namespace sn::engine::cpu {
 
 // out = x / sqrt(mean(x^2) + eps) * w, per row (Llama RMSNorm; statistics in double).
-void rmsnorm(float* out, const float* x, const float* w, int n, int dim, float eps) {
+void rmsnorm(float* out, const float* x, Weight weight, int n, int dim, float eps) {
+  std::vector<float> buf;
+  const float* w = widen(weight, size_t(dim), buf);
   for (int r = 0; r < n; ++r) {
     const float* xr = x + size_t(r) * dim;
     float* o = out + size_t(r) * dim;

@@ -1,5 +1,6 @@
 // Ops on the CUDA backend: the kernels in this folder on the runtime's compute stream, GEMMs
-// through cuBLAS (fp32, no TF32, so results track the CPU reference).
+// through cuBLAS (fp32, no TF32, so results track the CPU reference). Weights must be stored in
+// fp32 here; the engine refuses other dtypes on this backend at load.
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
@@ -18,6 +19,13 @@ void check_cublas(cublasStatus_t s, const char* what) {
   if (s != CUBLAS_STATUS_SUCCESS) throw EngineError(std::string("cuBLAS ") + what + " failed: status " + std::to_string(int(s)));
 }
 
+// The fp32 view of a weight (null stays null).
+const float* f32(Weight w) {
+  if (w && w.dtype != DType::F32)
+    throw EngineError(std::string("CUDA ops: weights stored as ") + dtype_name(w.dtype) + " (this backend runs fp32)");
+  return static_cast<const float*>(w.data);
+}
+
 class CudaOps final : public Ops {
  public:
   explicit CudaOps(cudaStream_t s) : s_(s) {
@@ -27,24 +35,23 @@ class CudaOps final : public Ops {
   }
   ~CudaOps() override { cublasDestroy(h_); }
 
-  void embed(float* x, const float* table, const BatchView& b, int dim) override {
-    cuda::embedding(x, table, b.token_ids, b.n_tokens, dim, 0, false, s_);
+  void embed(float* x, Weight table, const BatchView& b, int dim) override {
+    cuda::embedding(x, f32(table), b.token_ids, b.n_tokens, dim, 0, false, s_);
   }
-  void add_positions(float* x, const float* table, const BatchView& b, int dim, int offset) override {
-    cuda::embedding(x, table, b.positions, b.n_tokens, dim, offset, true, s_);
+  void add_positions(float* x, Weight table, const BatchView& b, int dim, int offset) override {
+    cuda::embedding(x, f32(table), b.positions, b.n_tokens, dim, offset, true, s_);
   }
-  void rmsnorm(float* out, const float* x, const float* w, int n, int dim, float eps) override {
-    cuda::rmsnorm(out, x, w, n, dim, eps, s_);
+  void rmsnorm(float* out, const float* x, Weight w, int n, int dim, float eps) override {
+    cuda::rmsnorm(out, x, f32(w), n, dim, eps, s_);
   }
-  void layernorm(float* out, const float* x, const float* w, const float* bias, int n, int dim,
-                 float eps) override {
-    cuda::layernorm(out, x, w, bias, n, dim, eps, s_);
+  void layernorm(float* out, const float* x, Weight w, Weight bias, int n, int dim, float eps) override {
+    cuda::layernorm(out, x, f32(w), f32(bias), n, dim, eps, s_);
   }
   // Row-major y[n, out] = x[n, in] . w[out, in]^T is column-major y^T = w^T' . x^T: (OP_T, OP_N).
-  void linear(float* y, const float* x, const float* w, const float* bias, int n, int in, int out) override {
+  void linear(float* y, const float* x, Weight w, Weight bias, int n, int in, int out) override {
     const float one = 1.0f, zero = 0.0f;
-    check_cublas(cublasSgemm(h_, CUBLAS_OP_T, CUBLAS_OP_N, out, n, in, &one, w, in, x, in, &zero, y, out), "sgemm");
-    if (bias) cuda::add_bias(y, bias, n, out, s_);
+    check_cublas(cublasSgemm(h_, CUBLAS_OP_T, CUBLAS_OP_N, out, n, in, &one, f32(w), in, x, in, &zero, y, out), "sgemm");
+    if (bias) cuda::add_bias(y, f32(bias), n, out, s_);
   }
   void rope(float* x, const BatchView& b, int heads, int head_dim, const float* inv_freq) override {
     cuda::rope(x, b.positions, b.n_tokens, heads, head_dim, inv_freq, s_);

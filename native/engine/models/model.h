@@ -12,14 +12,15 @@
 
 namespace sn::engine {
 
-// Resident (never offloaded) weights, device pointers; nullptr where the model has none.
+// Resident (never offloaded) weights, device pointers in the stored dtype; empty where the model
+// has none.
 struct GlobalWeights {
-  const float* embed = nullptr;            // [V, D]
-  const float* pos_embed = nullptr;        // [max_positions + offset, D] (OPT)
-  const float* final_norm = nullptr;       // [D]
-  const float* final_norm_bias = nullptr;  // [D] (OPT)
-  const float* lm_head = nullptr;          // [V, D] (== embed when tied)
-  const float* inv_freq = nullptr;         // [head_dim / 2] (Llama)
+  Weight embed;                     // [V, D]
+  Weight pos_embed;                 // [max_positions + offset, D] (OPT)
+  Weight final_norm;                // [D]
+  Weight final_norm_bias;           // [D] (OPT)
+  Weight lm_head;                   // [V, D] (== embed when tied)
+  const float* inv_freq = nullptr;  // [head_dim / 2] fp32 (Llama)
 };
 
 // Per-step scratch for up to `capacity` tokens, device pointers. Shapes per token row:
@@ -35,8 +36,9 @@ class Model {
   virtual ~Model() = default;
   // x <- embeddings of the step's tokens (plus learned positions for OPT).
   virtual void embed(Ops& ops, const GlobalWeights& g, const BatchView& b, Activations& a) = 0;
-  // x <- layer(x); reads the layer's weights from blob; writes K/V into the paged cache.
-  virtual void layer(Ops& ops, const float* blob, int layer, const BatchView& b, Activations& a) = 0;
+  // x <- layer(x); reads the layer's weights from blob (LayerLayout::dtype); writes K/V into the
+  // paged cache.
+  virtual void layer(Ops& ops, const void* blob, int layer, const BatchView& b, Activations& a) = 0;
   // x[n, D] <- final norm of x, in place (nothing when the architecture has none).
   virtual void final_norm(Ops& ops, const GlobalWeights& g, float* x, int n) = 0;
 };

@@ -17,7 +17,7 @@ class Opt final : public Model {
     ops.add_positions(a.x, g.pos_embed, b, int(c_.hidden_size), int(c_.position_offset));
   }
 
-  void layer(Ops& ops, const float* w, int layer, const BatchView& b, Activations& a) override {
+  void layer(Ops& ops, const void* w, int layer, const BatchView& b, Activations& a) override {
     const int n = b.n_tokens, D = int(c_.hidden_size), F = int(c_.ffn_size), hd = int(c_.head_dim);
     const int H = int(c_.n_heads);
     const float eps = float(c_.norm_eps);
@@ -53,8 +53,8 @@ class Opt final : public Model {
   }
 
  private:
-  const float* p(const float* blob, LayerParam id) const {
-    return l_.offset[id] < 0 ? nullptr : blob + l_.offset[id];
+  Weight p(const void* blob, LayerParam id) const {
+    return l_.offset[id] < 0 ? Weight{nullptr, l_.dtype} : Weight{blob, l_.dtype}.at(size_t(l_.offset[id]));
   }
   ModelConfig c_;
   LayerLayout l_;

@@ -10,14 +10,16 @@ namespace sn::engine::test {
 
 std::string fixture(const std::string& name) { return std::string(SELECTN_FIXTURES_DIR) + "/" + name; }
 
-Golden load_golden(const std::string& name) {
-  std::ifstream f(fixture(name) + "/golden.json");
-  if (!f) throw std::runtime_error("missing golden.json for " + name);
+Golden load_golden(const std::string& name, const std::string& dtype) {
+  const std::string file = dtype.empty() ? "golden.json" : "golden-" + dtype + ".json";
+  std::ifstream f(fixture(name) + "/" + file);
+  if (!f) throw std::runtime_error("missing " + file + " for " + name);
   std::stringstream ss;
   ss << f.rdbuf();
   const nlohmann::json j = nlohmann::json::parse(ss.str());
   Golden g;
   g.logit_scale = j.at("logitScale").get<double>();
+  if (j.contains("tolerance")) g.tolerance = j.at("tolerance").get<double>();
   for (const auto& r : j.at("runs")) {
     GoldenRun run;
     run.prompt = r.at("promptIds").get<std::vector<int32_t>>();
@@ -47,8 +49,10 @@ std::vector<uint32_t> every_nth(int64_t layers, uint32_t n) {
   return out;
 }
 
-std::unique_ptr<Engine> load_engine(const std::string& name, sn_runtime* rt, uint32_t interval, int32_t block_size) {
+std::unique_ptr<Engine> load_engine(const std::string& name, sn_runtime* rt, uint32_t interval, int32_t block_size,
+                                    const std::string& dtype) {
   EngineOptions o;
+  o.dtype = dtype;
   o.block_size = block_size;
   o.threads = 1;
   // Layer count from config: load once to read it would double the work, so offload by pattern

@@ -18,11 +18,13 @@ struct GoldenRun {
 
 struct Golden {
   double logit_scale = 0;
+  double tolerance = 1e-4;  // max |logit diff| allowed, relative to logit_scale (the file's "tolerance")
   std::vector<GoldenRun> runs;
 };
 
 std::string fixture(const std::string& name);
-Golden load_golden(const std::string& name);
+// <fixture>/golden.json, or golden-<dtype>.json: the fixture's weights rounded to that dtype.
+Golden load_golden(const std::string& name, const std::string& dtype = "");
 
 struct RuntimeDeleter {
   void operator()(sn_runtime* rt) const { sn_runtime_destroy(rt); }
@@ -32,7 +34,8 @@ RuntimePtr make_cpu_runtime(uint64_t budget_bytes = 256ull << 20);
 
 // Layers i with (i + 1) % n == 0 ("every N-th layer"); n == 0 -> none.
 std::vector<uint32_t> every_nth(int64_t layers, uint32_t n);
-std::unique_ptr<Engine> load_engine(const std::string& name, sn_runtime* rt, uint32_t interval, int32_t block_size = 4);
+std::unique_ptr<Engine> load_engine(const std::string& name, sn_runtime* rt, uint32_t interval, int32_t block_size = 4,
+                                    const std::string& dtype = "auto");
 
 float max_abs_diff(const float* a, const std::vector<float>& b);
 

@@ -28,7 +28,8 @@ TEST(CudaGolden, FixturesMatchTorchOnTheGpuForEveryInterval) {
     std::vector<float> base;
     for (uint32_t n : {0u, 1u, 2u}) {
       RuntimePtr rt = make_cuda_runtime();
-      auto e = load_engine(name, rt.get(), n);
+      // The CUDA backend computes fp32 weights only (yet): half checkpoints are widened at load.
+      auto e = load_engine(name, rt.get(), n, 4, "float32");
       const int V = int(e->config().vocab_size);
       std::vector<float> all, logits(static_cast<size_t>(V));
       float worst = 0;

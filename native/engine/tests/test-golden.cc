@@ -1,6 +1,8 @@
 // Golden tests: our forward pass against PyTorch/transformers logits and greedy tokens for the
 // committed tiny fixtures, for every offload interval N (and none), single sequences, chunked
-// prefill and mixed batches; logits must be bitwise identical across N.
+// prefill and mixed batches; logits must be bitwise identical across N. Each fixture runs in its
+// stored dtype ("auto", golden.json) and, where a golden-<dtype>.json exists, with its weights
+// stored in that dtype (bf16/fp16 weights kept in memory, computed in fp32).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -14,7 +16,17 @@
 namespace sn::engine::test {
 namespace {
 
-const char* kFixtures[] = {"tiny-llama", "tiny-llama-tied-bf16", "tiny-opt"};
+struct Case {
+  const char* name;
+  const char* dtype;  // "" = the checkpoint's own (golden.json)
+  int layers;
+};
+const Case kFixtures[] = {
+    {"tiny-llama", "", 4},          {"tiny-llama", "float16", 4}, {"tiny-llama", "bfloat16", 4},
+    {"tiny-llama-tied-bf16", "", 3}, {"tiny-opt", "", 4},          {"tiny-opt", "bfloat16", 4},
+};
+
+std::string label(const Case& c) { return std::string(c.name) + (*c.dtype ? std::string(" ") + c.dtype : ""); }
 
 struct Seq {
   std::vector<uint32_t> blocks;
@@ -31,12 +43,13 @@ int argmax(const float* x, int n) { return int(std::max_element(x, x + n) - x); 
 
 // Runs every golden prompt alone: prefill, then teacher-forced decode of the golden greedy tokens.
 // Returns all logits rows produced, in order, and checks them against the golden.
-std::vector<float> run_single(const std::string& name, uint32_t interval, float* worst) {
-  const Golden g = load_golden(name);
+std::vector<float> run_single(const Case& c, uint32_t interval, float* worst) {
+  const std::string name = label(c);
+  const Golden g = load_golden(c.name, c.dtype);
   RuntimePtr rt = make_cpu_runtime();
-  auto e = load_engine(name, rt.get(), interval);
+  auto e = load_engine(c.name, rt.get(), interval, 4, *c.dtype ? c.dtype : "auto");
   const int V = int(e->config().vocab_size);
-  const float tol = float(1e-4 * g.logit_scale);
+  const float tol = float(g.tolerance * g.logit_scale);
   std::vector<float> all;
   std::vector<float> logits(static_cast<size_t>(V));
   for (const GoldenRun& r : g.runs) {
@@ -66,30 +79,31 @@ std::vector<float> run_single(const std::string& name, uint32_t interval, float*
 }
 
 TEST(Golden, SingleSequencesMatchTorchForEveryIntervalBitwiseAcrossN) {
-  for (const char* name : kFixtures) {
-    const int64_t L = name == std::string("tiny-llama-tied-bf16") ? 3 : 4;
+  for (const Case& c : kFixtures) {
+    const std::string name = label(c);
     float worst = 0;
-    const std::vector<float> base = run_single(name, 0, &worst);
-    for (uint32_t n = 1; n <= uint32_t(L); ++n) {
-      const std::vector<float> got = run_single(name, n, &worst);
+    const std::vector<float> base = run_single(c, 0, &worst);
+    for (uint32_t n = 1; n <= uint32_t(c.layers); ++n) {
+      const std::vector<float> got = run_single(c, n, &worst);
       ASSERT_EQ(got.size(), base.size());
       EXPECT_EQ(std::memcmp(got.data(), base.data(), base.size() * sizeof(float)), 0)
           << name << ": logits at N=" << n << " differ from no offloading";
     }
-    const Golden g = load_golden(name);
-    std::printf("[golden] %s: max |logit diff| %.3g, logit scale %.3g, relative %.3g\n", name, worst,
-                g.logit_scale, worst / g.logit_scale);
+    const Golden g = load_golden(c.name, c.dtype);
+    std::printf("[golden] %s: max |logit diff| %.3g, logit scale %.3g, relative %.3g (tolerance %.3g)\n",
+                name.c_str(), worst, g.logit_scale, worst / g.logit_scale, g.tolerance);
   }
 }
 
 // Mixed batches: the three prompts start at different iterations, so prefills, a chunked prefill
 // and decodes share steps; every row must match the golden for its sequence and position.
-std::vector<float> run_mixed(const std::string& name, uint32_t interval) {
-  const Golden g = load_golden(name);
+std::vector<float> run_mixed(const Case& c, uint32_t interval) {
+  const std::string name = label(c);
+  const Golden g = load_golden(c.name, c.dtype);
   RuntimePtr rt = make_cpu_runtime();
-  auto e = load_engine(name, rt.get(), interval);
+  auto e = load_engine(c.name, rt.get(), interval, 4, *c.dtype ? c.dtype : "auto");
   const int V = int(e->config().vocab_size);
-  const float tol = float(1e-4 * g.logit_scale);
+  const float tol = float(g.tolerance * g.logit_scale);
   const size_t S = g.runs.size();
   std::vector<std::vector<uint32_t>> blocks(S);
   std::vector<int> done(S, 0);     // tokens in KV
@@ -147,10 +161,11 @@ std::vector<float> run_mixed(const std::string& name, uint32_t interval) {
 }
 
 TEST(Golden, MixedBatchesMatchTorchForEveryIntervalBitwiseAcrossN) {
-  for (const char* name : kFixtures) {
-    const std::vector<float> base = run_mixed(name, 0);
+  for (const Case& c : kFixtures) {
+    const std::string name = label(c);
+    const std::vector<float> base = run_mixed(c, 0);
     for (uint32_t n : {1u, 2u, 3u}) {
-      const std::vector<float> got = run_mixed(name, n);
+      const std::vector<float> got = run_mixed(c, n);
       ASSERT_EQ(got.size(), base.size());
       EXPECT_EQ(std::memcmp(got.data(), base.data(), base.size() * sizeof(float)), 0) << name << " N=" << n;
     }

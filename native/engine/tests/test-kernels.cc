@@ -77,10 +77,10 @@ TEST(Kernels, PagedAttentionEqualsContiguousAttentionGqa) {
 TEST(Kernels, NormsMatchDefinitions) {
   const float x[4] = {1, 2, 3, 4}, w[4] = {1, 0.5f, 2, 1}, bias[4] = {0, 1, 0, -1};
   float out[4];
-  cpu::rmsnorm(out, x, w, 1, 4, 0);
+  cpu::rmsnorm(out, x, Weight{w}, 1, 4, 0);
   const float rms = std::sqrt((1 + 4 + 9 + 16) / 4.0f);
   EXPECT_NEAR(out[2], 3 / rms * 2, 1e-6);
-  cpu::layernorm(out, x, w, bias, 1, 4, 0);
+  cpu::layernorm(out, x, Weight{w}, Weight{bias}, 1, 4, 0);
   const float sd = std::sqrt(1.25f);
   EXPECT_NEAR(out[0], (1 - 2.5f) / sd, 1e-6);
   EXPECT_NEAR(out[3], (4 - 2.5f) / sd - 1, 1e-6);
@@ -117,13 +117,56 @@ TEST(Kernels, LinearGemvAndGemmAgree) {
   std::mt19937 g(3);
   const auto w = randv(6 * 5, g), x = randv(2 * 5, g), bias = randv(6, g);
   std::vector<float> y2(12), y1(6);
-  cpu::linear(y2.data(), x.data(), w.data(), bias.data(), 2, 5, 6);
-  cpu::linear(y1.data(), x.data() + 5, w.data(), bias.data(), 1, 5, 6);
+  cpu::linear(y2.data(), x.data(), Weight{w.data()}, Weight{bias.data()}, 2, 5, 6);
+  cpu::linear(y1.data(), x.data() + 5, Weight{w.data()}, Weight{bias.data()}, 1, 5, 6);
   for (int i = 0; i < 6; ++i) {
     double ref = bias[size_t(i)];
     for (int j = 0; j < 5; ++j) ref += double(w[size_t(i * 5 + j)]) * x[size_t(5 + j)];
     EXPECT_NEAR(y2[size_t(6 + i)], ref, 1e-5);
     EXPECT_NEAR(y1[size_t(i)], ref, 1e-5);
+  }
+}
+
+// Half weights: the kernels must give what fp32 kernels give on the widened weights (up to
+// summation order), for the fused decode loop (n <= 8) and the widened-panel GEMM (n > 8).
+TEST(Kernels, HalfWeightsComputeAsTheirWidenedFp32) {
+  std::mt19937 g(5);
+  const int in = 1003, out = 1100;  // in not a multiple of 8; out * in above one 4 MiB panel
+  const auto wf = randv(size_t(in) * out, g), x = randv(size_t(12) * in, g), bf = randv(size_t(out), g);
+  for (DType d : {DType::F16, DType::BF16}) {
+    std::vector<uint16_t> w(wf.size()), bias(bf.size());
+    convert_from_f32(d, wf.data(), wf.size(), w.data());
+    convert_from_f32(d, bf.data(), bf.size(), bias.data());
+    std::vector<float> wide(wf.size()), bwide(bf.size());
+    convert_to_f32(d, w.data(), w.size(), wide.data());
+    convert_to_f32(d, bias.data(), bias.size(), bwide.data());
+    for (int n : {1, 3, 12}) {
+      std::vector<float> y(size_t(n) * out), ref(size_t(n) * out);
+      cpu::linear(y.data(), x.data(), Weight{w.data(), d}, Weight{bias.data(), d}, n, in, out);
+      cpu::linear(ref.data(), x.data(), Weight{wide.data()}, Weight{bwide.data()}, n, in, out);
+      for (size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(y[i], ref[i], 1e-4) << dtype_name(d) << " n=" << n;
+      // A thread team splits output rows only: the same bits as one thread.
+      cpu::ThreadTeam team(3);
+      std::vector<float> yt(y.size());
+      cpu::linear(yt.data(), x.data(), Weight{w.data(), d}, Weight{bias.data(), d}, n, in, out, &team);
+      EXPECT_EQ(yt, y) << dtype_name(d) << " n=" << n;
+    }
+    const float xs[4] = {1, 2, 3, 4};
+    float a[4], b[4];
+    cpu::rmsnorm(a, xs, Weight{w.data(), d}, 1, 4, 1e-6f);
+    cpu::rmsnorm(b, xs, Weight{wide.data()}, 1, 4, 1e-6f);
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(a[i], b[i]);
+    cpu::layernorm(a, xs, Weight{w.data(), d}, Weight{bias.data(), d}, 1, 4, 1e-6f);
+    cpu::layernorm(b, xs, Weight{wide.data()}, Weight{bwide.data()}, 1, 4, 1e-6f);
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(a[i], b[i]);
+    const int32_t rows[2] = {7, 2};
+    std::vector<float> e(2 * size_t(in)), eref(2 * size_t(in));
+    cpu::embedding(e.data(), Weight{w.data(), d}, rows, 2, in, 1, false);
+    cpu::embedding(eref.data(), Weight{wide.data()}, rows, 2, in, 1, false);
+    EXPECT_EQ(e, eref);
+    cpu::embedding(e.data(), Weight{w.data(), d}, rows, 2, in, 0, true);
+    cpu::embedding(eref.data(), Weight{wide.data()}, rows, 2, in, 0, true);
+    EXPECT_EQ(e, eref);
   }
 }
 

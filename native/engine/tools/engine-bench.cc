@@ -2,6 +2,7 @@
 // optionally offloading every N-th layer with copy pacing. Prints one JSON object.
 //   selectn-engine-bench --model DIR [--threads 2] [--prompt 128] [--decode 32] [--batch 1]
 //                        [--interval 0] [--bandwidth-gbps 0] [--backend cpu|cuda] [--budget-mib 0]
+//                        [--dtype auto|float32|float16|bfloat16]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -24,6 +25,7 @@ struct Args {
   double bandwidth_gbps = 0;
   std::string backend = "cpu";
   uint64_t budget_mib = 0;
+  std::string dtype = "auto";
 };
 
 [[noreturn]] void usage(const std::string& m) {
@@ -46,6 +48,7 @@ Args parse(int argc, char** argv) {
     else if (k == "--bandwidth-gbps") a.bandwidth_gbps = std::atof(v);
     else if (k == "--backend") a.backend = v;
     else if (k == "--budget-mib") a.budget_mib = uint64_t(std::atoll(v));
+    else if (k == "--dtype") a.dtype = v;
     else usage("unknown flag " + k);
   }
   if (a.model.empty()) usage("--model is required");
@@ -82,6 +85,7 @@ int main(int argc, char** argv) {
   o.threads = a.threads;
   o.block_size = 16;
   o.scratch_tokens = std::max(a.prompt, a.batch);
+  o.dtype = a.dtype;
   std::unique_ptr<Engine> e;
   const double t_load = now_s();
   try {
@@ -143,12 +147,12 @@ int main(int argc, char** argv) {
   std::printf("{\"model\":\"%s\",\"backend\":\"%s\",\"threads\":%d,\"layers\":%d,\"interval\":%u,"
               "\"bandwidthGbps\":%g,\"promptTokens\":%d,\"decodeSteps\":%d,\"batch\":%d,\"loadSeconds\":%.3f,"
               "\"prefillTokensPerSecond\":%.3f,\"decodeTokensPerSecond\":%.3f,\"decodeStepMs\":%.4f,"
-              "\"meanStallMs\":%.4f,\"meanComputeMs\":%.4f,\"measuredBandwidthGBps\":%.4f,\"layerBytes\":%llu,"
+              "\"meanStallMs\":%.4f,\"meanComputeMs\":%.4f,\"measuredBandwidthGBps\":%.4f,\"layerBytes\":%llu,\"dtype\":\"%s\","
               "\"layerComputeMs\":[",
               a.model.c_str(), a.backend.c_str(), a.threads, L, a.interval, a.bandwidth_gbps, a.prompt, a.decode,
               a.batch, load_s, a.batch * a.prompt / prefill_s, a.batch * a.decode / decode_s,
               1e3 * decode_s / a.decode, stall_us / 1e3 / a.decode, compute_us / 1e3 / a.decode, bw / 1e9,
-              static_cast<unsigned long long>(e->layer_layout().bytes()));
+              static_cast<unsigned long long>(e->layer_layout().bytes()), torch_dtype_name(e->layer_layout().dtype));
   for (int l = 0; l < L; ++l) std::printf("%s%.4f", l ? "," : "", layer_us[size_t(l)] / 1e3 / a.decode);
   std::printf("],\"meanWallMs\":%.4f}\n", wall_us / 1e3 / a.decode);
   for (auto& b : blocks) sn_kv_free(rt, b.data(), uint32_t(nb));

@@ -37,6 +37,8 @@ typedef struct sn_model_options {
   const uint32_t* offload_set; /* layers offloaded at load (subset of host_set)           */
   uint32_t n_offload_set;
   uint32_t interval;           /* N label of offload_set (0 = nothing offloaded)          */
+  const char* dtype;           /* stored weight dtype: NULL or "auto" (the checkpoint's),  */
+                               /* "float32", "float16", "bfloat16"                         */
 } sn_model_options;
 
 void sn_model_options_default(sn_model_options* o);
@@ -52,6 +54,7 @@ typedef struct sn_model_info {
   int32_t block_size;
   uint64_t kv_block_bytes; /* bytes of one KV block (all layers, K and V)  */
   uint64_t layer_bytes;    /* bytes of one decoder layer's weight blob     */
+  char dtype[16];          /* stored weight dtype: "float32" | "float16" | "bfloat16" */
   int64_t bos_token_id;    /* -1 if none                                    */
   int32_t n_eos;
   int64_t eos_token_ids[8];
