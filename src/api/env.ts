@@ -35,6 +35,11 @@ export const SERVE_ENV = {
     true,
   ),
   device: env('device', 'Runtime backend: cuda or cpu.', true),
+  dtype: env(
+    'dtype',
+    "Weight dtype in memory: auto (the checkpoint's), float32, float16 or bfloat16 (spec.model.dtype).",
+    true,
+  ),
   deviceMemory: env(
     'deviceMemory',
     'Cap of the device pool in bytes (set only when spec.server.deviceMemory is).',

@@ -20,7 +20,12 @@ export interface RangeRequest {
   maxModelLen: number | undefined;
   pattern: 'nested' | 'strided';
   bounds: { min: number; max: number } | undefined;
+  /** spec.model.dtype: the width the weights are stored at (auto: the checkpoint's). */
+  dtype?: WeightDtypeRequest;
 }
+
+/** spec.model.dtype. */
+export type WeightDtypeRequest = 'auto' | 'float32' | 'float16' | 'bfloat16';
 
 export interface RangeAnswer {
   /** Smallest N; null: nothing offloaded (N = infinity). */
@@ -45,6 +50,7 @@ export interface PlannerPort {
     model: string,
     interval: number,
     pattern: 'nested' | 'strided',
+    dtype?: WeightDtypeRequest,
   ): { bytes: number; layers: number };
 }
 
@@ -109,7 +115,12 @@ export function computePlan(
         DEGRADED_REASONS.PlanInfeasible,
       );
     if (known) {
-      const host = planner.hostMemoryAt(modelName, n, spec.offload.layerSelection);
+      const host = planner.hostMemoryAt(
+        modelName,
+        n,
+        spec.offload.layerSelection,
+        spec.model.dtype,
+      );
       checkLimit(host.bytes, limit, n);
       return make(
         n,
@@ -140,6 +151,7 @@ export function computePlan(
       maxModelLen: spec.server.maxModelLen,
       pattern: spec.offload.layerSelection,
       bounds: spec.offload.interval,
+      dtype: spec.model.dtype,
     });
     checkLimit(answer.hostMemoryBytes, limit, answer.intervalMin ?? 0);
     return make(

@@ -1,6 +1,8 @@
 // The operator's view of src/planner: the built-in model and GPU catalogs, the offline interval
 // range from an analytic (roofline) profile, and host-memory sizing. Pods profile the real
-// hardware at start-up and refine the range within these bounds.
+// hardware at start-up and refine the range within these bounds. Sizes use the width the pod's
+// engine stores the weights at (spec.model.dtype; auto: the catalog checkpoint's), through the
+// planner's decoderLayerBytes, the figure the engine's layer blobs have.
 import {
   NO_OFFLOAD,
   PlannerError,
@@ -16,9 +18,18 @@ import {
 } from '../planner/index.ts';
 import { DEGRADED_REASONS } from '../api/index.ts';
 import { InvalidSpecError } from './errors.ts';
-import type { PlannerPort, RangeAnswer, RangeRequest } from './plan.ts';
+import type { ModelDescription } from '../planner/index.ts';
+import type { PlannerPort, RangeAnswer, RangeRequest, WeightDtypeRequest } from './plan.ts';
 
 const toNull = (n: number): number | null => (n === NO_OFFLOAD ? null : n);
+
+const DTYPE_BYTES = { float32: 4, float16: 2, bfloat16: 2 } as const;
+
+/** The catalog model with the weight width the engine will store (auto: the checkpoint's). */
+function catalogModel(name: string, dtype: WeightDtypeRequest = 'auto'): ModelDescription {
+  const model = builtinModel(name);
+  return dtype === 'auto' ? model : { ...model, dtypeBytes: DTYPE_BYTES[dtype] };
+}
 
 /** Answers kept per distinct request: many resources share model, GPU and SLO. */
 const CACHE_SIZE = 256;
@@ -30,8 +41,8 @@ export function plannerPort(): PlannerPort {
   const port: PlannerPort = {
     knowsModel: (name) => models.has(name),
     knowsHardware: (name) => gpus.has(name),
-    hostMemoryAt: (name, interval) => {
-      const model = builtinModel(name);
+    hostMemoryAt: (name, interval, _pattern, dtype) => {
+      const model = catalogModel(name, dtype);
       return {
         bytes: hostMemoryAtInterval(model, interval),
         layers: offloadedLayerCount(interval, model.numLayers),
@@ -58,7 +69,7 @@ export function plannerPort(): PlannerPort {
 }
 
 function computeRange(request: RangeRequest): RangeAnswer {
-  const model = builtinModel(request.model);
+  const model = catalogModel(request.model, request.dtype);
   const hardware = builtinHardware(request.hardware);
   const context = Math.min(
     request.maxModelLen ?? model.maxPositionEmbeddings,

@@ -161,6 +161,7 @@ export function serveEnv(
     ...value('sloTpotMs', spec.slo.tpotMs),
     ...value('sloPercentile', spec.slo.percentile),
     ...value('device', spec.server.device),
+    ...value('dtype', spec.model.dtype),
     ...value('deviceMemory', sized(spec.server.deviceMemory)),
     ...value('copyBandwidth', sized(spec.server.copyBandwidth)),
     ...value('hostMemory', hostKnown ? plan.hostMemoryBytes : undefined),

@@ -18,7 +18,12 @@ export interface ModelOptions {
   /** Layers offloaded at load (subset of hostSet), labelled with `interval`. */
   offloadSet?: number[];
   interval?: number;
+  /** Stored weight dtype: auto (the checkpoint's, default), float32, float16 or bfloat16. */
+  dtype?: WeightDtype;
 }
+
+/** Weight dtypes the engine stores (fp16/bf16 are computed in fp32 on the CPU backend). */
+export type WeightDtype = 'auto' | 'float32' | 'float16' | 'bfloat16';
 
 export interface ModelInfo {
   arch: 'llama' | 'opt';
@@ -36,6 +41,8 @@ export interface ModelInfo {
   kvBlockBytes: number;
   /** Bytes of one decoder layer's weight blob (the unit the runtime offloads). */
   layerBytes: number;
+  /** The dtype the weights are stored in (every memory tier: device, host pool, staging). */
+  dtype: Exclude<WeightDtype, 'auto'>;
   bosTokenId: number;
   eosTokenIds: number[];
 }

@@ -8,6 +8,7 @@ import { WIRE_SCHEMA_VERSION, type PlanningInputs, type PlanWire } from '../api/
 import type { Logger } from '../log/logger.ts';
 import {
   PlannerError,
+  decoderLayerBytes,
   decoderLayerParams,
   kvBytesPerToken,
   latencyModel,
@@ -45,7 +46,8 @@ import { createServing, monotonicClock } from './serving.ts';
 import { Phase, type Serving } from './state.ts';
 import { TextAdapter } from './text-adapter.ts';
 
-const DTYPE_NAMES = { 1: 'int8', 2: 'float16', 4: 'float32' } as const;
+/** Bytes per element of the weight dtypes the engine stores. */
+const DTYPE_BYTES = { float32: 4, float16: 2, bfloat16: 2 } as const;
 
 /** Fraction of the device pool never reserved for KV blocks (activation growth). */
 const SCRATCH_HEADROOM = 0.05;
@@ -84,12 +86,16 @@ export interface LoadedEngine {
   deviceName: string;
   /** The planner's description, with the weight width the engine really uses. */
   description: ModelDescription;
+  /** Stored bytes of one decoder layer: decoderLayerBytes(description), equal to the engine's. */
+  layerBytes: number;
   family: OffloadFamily;
   deviceBudgetBytes: number;
 }
 
 function defaultCpuBudget(desc: ModelDescription, config: ServeConfig): number {
-  const weights = (desc.numLayers * decoderLayerParams(desc) + nonLayerParams(desc)) * 4;
+  // The checkpoint's dtype is known only once loaded: size for fp32 unless a half one was asked.
+  const width = config.dtype === 'auto' ? 4 : DTYPE_BYTES[config.dtype];
+  const weights = (desc.numLayers * decoderLayerParams(desc) + nonLayerParams(desc)) * width;
   const kvTokens = Math.min(
     config.maxNumSeqs * (config.maxModelLen ?? desc.maxPositionEmbeddings),
     1 << 16,
@@ -103,21 +109,31 @@ function defaultCpuBudget(desc: ModelDescription, config: ServeConfig): number {
 }
 
 async function pickBackend(config: ServeConfig): Promise<{ backend: BackendName; budget: number }> {
-  const wanted: BackendName =
-    config.device === 'auto' ? (backendCompiled('cuda') ? 'cuda' : 'cpu') : config.device;
-  if (wanted === 'cuda' && config.deviceMemory === undefined) {
-    // The arena is reserved at creation: probe the device's capacity first.
-    try {
-      const probe = await createRuntime({ backend: 'cuda', deviceBudgetBytes: 64 << 20 });
-      const info = await probe.info();
-      await probe.close();
-      return { backend: 'cuda', budget: Math.floor(info.deviceCapacityBytes * 0.9) };
-    } catch (error) {
-      if (config.device === 'cuda') throw error;
-      return { backend: 'cpu', budget: 0 };
+  if (config.device === 'cpu') return { backend: 'cpu', budget: config.deviceMemory ?? 0 };
+  if (!backendCompiled('cuda')) {
+    if (config.device === 'cuda') {
+      throw new StartupError(
+        '--device cuda: the native addon was built without CUDA (no CUDA toolkit at build time)',
+      );
     }
+    return { backend: 'cpu', budget: config.deviceMemory ?? 0 };
   }
-  return { backend: wanted, budget: config.deviceMemory ?? 0 };
+  // The arena is reserved at creation: probe for a visible GPU and its capacity first.
+  let capacity: number;
+  try {
+    const probe = await createRuntime({ backend: 'cuda', deviceBudgetBytes: 64 << 20 });
+    const info = await probe.info();
+    await probe.close();
+    capacity = info.deviceCapacityBytes;
+  } catch (error) {
+    if (config.device === 'cuda') {
+      throw new StartupError(`--device cuda: no GPU visible (${(error as Error).message})`, {
+        cause: error,
+      });
+    }
+    return { backend: 'cpu', budget: config.deviceMemory ?? 0 };
+  }
+  return { backend: 'cuda', budget: config.deviceMemory ?? Math.floor(capacity * 0.9) };
 }
 
 /** Creates the runtime and loads the model with the host set that host memory allows. */
@@ -147,6 +163,7 @@ export async function loadEngine(config: ServeConfig, log: Logger): Promise<Load
         hostSet: all,
         offloadSet: offloaded ? all : [],
         interval: offloaded ? 1 : 0,
+        dtype: config.dtype,
       });
       return { runtime, model };
     } catch (error) {
@@ -170,14 +187,38 @@ export async function loadEngine(config: ServeConfig, log: Logger): Promise<Load
   }
   const info = opened.model.info;
   const rtInfo = await opened.runtime.info();
-  // The engine's real weight width (config.json may not say; tiny fixtures are float32).
-  const width = Math.round(info.layerBytes / decoderLayerParams(desc0));
-  const dtypeBytes = width >= 4 ? 4 : width >= 2 ? 2 : 1;
+  // The engine's stored dtype (config.json may not say, and --dtype may differ from it). Planner,
+  // host-pool sizing, runtime and telemetry all use the one figure decoderLayerBytes gives; the
+  // engine's own layout must agree with it, or some shape was read differently.
+  const description: ModelDescription = { ...desc0, dtypeBytes: DTYPE_BYTES[info.dtype] };
+  const layerBytes = decoderLayerBytes(description);
+  if (layerBytes !== info.layerBytes) {
+    await opened.runtime.close();
+    throw new StartupError(
+      `${dir}: the engine stores ${info.layerBytes} bytes per decoder layer (${info.dtype}) but the planner's description of config.json gives ${layerBytes}`,
+    );
+  }
+  log.info(
+    {
+      backend: rtInfo.backend,
+      device: rtInfo.device,
+      deviceBudgetBytes: budget,
+      dtype: info.dtype,
+      layerBytes,
+      layers: info.layers,
+    },
+    'backend %s on %s, device pool %d bytes, weights stored in %s',
+    rtInfo.backend,
+    rtInfo.device,
+    budget,
+    info.dtype,
+  );
   return {
     ...opened,
     backend: rtInfo.backend,
     deviceName: rtInfo.device,
-    description: { ...desc0, dtypeBytes },
+    description,
+    layerBytes,
     family,
     deviceBudgetBytes: budget,
   };
@@ -239,7 +280,7 @@ function hardwareFrom(
   bandwidth: number,
 ): HardwareDescription {
   const desc = engine.description;
-  const layerBytes = decoderLayerParams(desc) * desc.dtypeBytes;
+  const layerBytes = engine.layerBytes;
   let bestFlops = 1;
   let bestBytes = 1;
   for (const p of profile.points) {
@@ -452,7 +493,7 @@ async function finishSetup(
     hostInterval,
     basePacingBytesPerS: config.copyBandwidth ?? Infinity,
     kvCapacityBlocks: capacityBlocks,
-    layerBytes: info.layerBytes,
+    layerBytes: engine.layerBytes,
     hostLimitBytes: config.hostMemory ?? Infinity,
     maxModelLen,
     scratchHeadroom: SCRATCH_HEADROOM,
@@ -472,7 +513,7 @@ async function finishSetup(
     { min: rangeMin, max: rangeMax },
   );
   const hostBytesFor = (n: number): number =>
-    (family.setsByInterval[n]?.length ?? 0) * info.layerBytes;
+    (family.setsByInterval[n]?.length ?? 0) * engine.layerBytes;
   const initialPlan: PlanWire = {
     schemaVersion: WIRE_SCHEMA_VERSION,
     generation: 0,
@@ -535,8 +576,8 @@ export function productionLoader(config: ServeConfig, logger: Logger): Loader {
       modelName: setup.engine.description.name,
       modelInfo: {
         numLayers: setup.engine.model.info.layers,
-        layerBytes: setup.engine.model.info.layerBytes,
-        dtype: DTYPE_NAMES[setup.engine.description.dtypeBytes],
+        layerBytes: setup.engine.layerBytes,
+        dtype: setup.engine.model.info.dtype,
       },
       clock: monotonicClock,
       logger,

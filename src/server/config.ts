@@ -36,6 +36,10 @@ export const ServeConfig = z
       .default('auto')
       .describe('runtime backend (auto: cuda when present)'),
     deviceMemory: quantity('byte size').optional().describe('cap of the device pool in bytes'),
+    dtype: z
+      .enum(['auto', 'float32', 'float16', 'bfloat16'])
+      .default('auto')
+      .describe("weight dtype in memory (auto: the checkpoint's)"),
     copyBandwidth: quantity('bandwidth in bytes/s')
       .optional()
       .describe('pace host-to-device copies to this many bytes/s'),

@@ -3,6 +3,8 @@ import { computePlan, intervalDisplay, planToWire } from '../../src/operator/pla
 import { plannerPort } from '../../src/operator/planner-port.ts';
 import { InvalidSpecError } from '../../src/operator/errors.ts';
 import { PlanWireSchema } from '../../src/api/index.ts';
+import { serveEnv } from '../../src/operator/pod.ts';
+import { builtinModel, decoderLayerBytes, offloadedLayerCount } from '../../src/planner/index.ts';
 import { owner } from './fixtures.ts';
 
 const now = new Date('2025-01-01T00:00:00Z');
@@ -57,6 +59,37 @@ describe('initial plan', () => {
       offload: { mode: 'fixed', interval: { min: 1, max: 1 }, hostMemoryLimit: '1Gi' },
     });
     expect(() => computePlan(o.spec, 1, planner, now)).toThrow(/more than the limit/);
+  });
+
+  it("sizes a catalog model's host pool at the width its engine stores, and tells the pod", () => {
+    const fixed = (dtype?: 'float32' | 'bfloat16') =>
+      owner({
+        model: {
+          name: 'llama-13b',
+          source: { hostPath: { path: '/m' } },
+          ...(dtype ? { dtype } : {}),
+        },
+        offload: { mode: 'fixed', interval: { min: 4, max: 4 } },
+      });
+    const model = builtinModel('llama-13b');
+    const layers = offloadedLayerCount(4, model.numLayers);
+    const auto = fixed();
+    const plan = computePlan(auto.spec, 1, planner, now);
+    // auto: the catalog's fp16 checkpoint, stored as fp16 (2 bytes a weight), not fp32.
+    expect(plan.hostMemoryBytes).toBe(layers * decoderLayerBytes(model));
+    expect(decoderLayerBytes(model)).toBe(317_204_480 * 2); // 4d² + 3df + 2d params at 2 bytes
+    const env = serveEnv(auto, plan, '/models/llama-13b');
+    expect(env).toContainEqual({ name: 'SELECTN_DTYPE', value: 'auto' });
+    expect(env).toContainEqual({
+      name: 'SELECTN_HOST_MEMORY',
+      value: String(layers * decoderLayerBytes(model)),
+    });
+    const wide = computePlan(fixed('float32').spec, 1, planner, now);
+    expect(wide.hostMemoryBytes).toBe(2 * plan.hostMemoryBytes);
+    const bf16 = fixed('bfloat16');
+    const half = computePlan(bf16.spec, 1, planner, now);
+    expect(half.hostMemoryBytes).toBe(plan.hostMemoryBytes);
+    expect(serveEnv(bf16, half, '/m')).toContainEqual({ name: 'SELECTN_DTYPE', value: 'bfloat16' });
   });
 
   it('disables offloading on request', () => {

@@ -56,6 +56,12 @@ describe('serve config', () => {
     );
   });
 
+  it("takes the weight dtype (auto: the checkpoint's) and names the flag of a bad one", () => {
+    expect(parse(required).dtype).toBe('auto');
+    expect(parse(required, { SELECTN_DTYPE: 'bfloat16' }).dtype).toBe('bfloat16');
+    expect(() => parse({ ...required, dtype: 'fp8' })).toThrow(/^--dtype: /);
+  });
+
   it('refuses intervalMin above intervalMax', () => {
     expect(() => parse({ ...required, intervalMin: '8', intervalMax: '4' })).toThrow(
       /^--interval-min: /,
