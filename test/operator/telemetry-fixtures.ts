@@ -25,6 +25,8 @@ export interface SnapshotFigures {
   node?: string;
   pciBusId?: string | null;
   switchId?: string | null;
+  /** Copy demand, bytes/s. */
+  demand?: number;
   observedAt?: string;
 }
 
@@ -90,7 +92,7 @@ export function snapshot(f: SnapshotFigures = {}): TelemetrySnapshot {
         p50: f.bandwidthP50 === undefined ? 1e9 : f.bandwidthP50,
         samples: 5,
       },
-      demandBytesPerSecond: 5e8,
+      demandBytesPerSecond: f.demand ?? 5e8,
       budgetBytesPerSecond: null,
       copiedBytesTotal: 1e6,
       stallMsTotal: 0,

@@ -13,6 +13,7 @@ import type { StoredDeployment } from '../../src/operator/reconciler.ts';
 import { computeStatus } from '../../src/operator/status.ts';
 import { TelemetryLoop } from '../../src/operator/telemetry/loop.ts';
 import { FakeCache, owner, stored, withState } from './fixtures.ts';
+import { intervalOrder } from '../../src/planner/index.ts';
 import { planningInputs } from './replan-fixtures.ts';
 import { snapshot, TelemetryPod } from './telemetry-fixtures.ts';
 
@@ -94,7 +95,7 @@ async function world(spec: Partial<SelectNDeploymentSpecInput> = {}): Promise<Wo
       clock: realClock,
       log: silentLogger(),
     },
-    { periodMs: 1000, timeoutMs: 300, concurrency: 2, dwellMs: 0 },
+    { periodMs: 1000, timeoutMs: 1000, concurrency: 2, dwellMs: 0 },
   );
   return out;
 }
@@ -343,6 +344,49 @@ describe('re-planning from measurement', () => {
     await w.loop.round();
     expect(w.fakes.map((f) => f.puts.length)).toEqual([0, 0, 0]);
     expect(w.loop.view('ns/demo')?.refusals[0]).toMatchObject({ status: 0, code: 'Infeasible' });
+  });
+
+  it('splits a shared bus max-min fair over demand and pushes the budgets as bus-budget', async () => {
+    await withSpec({ slo });
+    const GB = 1e9;
+    const on = (pciBusId: string, switchId: string, demand: number) => {
+      const m = measuring();
+      const s = snapshot({ pciBusId, switchId, demand });
+      return { ...s, planning: m.planning, plan: m.plan };
+    };
+    fake(0).answer = { kind: 'snapshot', snapshot: on('0000:3b:00.0', '0000:3a:00.0', 2 * GB) };
+    fake(1).answer = { kind: 'snapshot', snapshot: on('0000:3c:00.0', '0000:3a:00.0', 20 * GB) };
+    fake(2).answer = { kind: 'snapshot', snapshot: on('0000:5e:00.0', '0000:5d:00.0', 20 * GB) };
+    await w.loop.round();
+    const [a, b, c] = [fake(0).puts[0], fake(1).puts[0], fake(2).puts[0]];
+    // The pods measured 24 GB/s alone: pod 0 asks 2 and gets a bit more than that; pod 1 the rest.
+    const ba = a?.bandwidthBudgetBytesPerSecond ?? 0;
+    const bb = b?.bandwidthBudgetBytesPerSecond ?? 0;
+    console.log({ budgets: [ba, bb], intervals: [a?.interval, b?.interval, c?.interval] });
+    expect(ba + bb).toBeCloseTo(24 * GB, -3);
+    expect(ba).toBeGreaterThanOrEqual(2 * GB);
+    expect(ba).toBeLessThan(4 * GB);
+    expect(a?.basis).toMatch(/^bus-budget: bus node-0\/0000:3a:00\.0: 2 pods share 24\.00 GB\/s/);
+    // Alone on its switch: not throttled.
+    expect(c?.bandwidthBudgetBytesPerSecond).toBeNull();
+    expect(c?.basis).toMatch(/^measured: /);
+    // The pod with the small budget is planned for less bandwidth: it offloads no more.
+    expect(intervalOrder(a?.interval.min ?? 0)).toBeGreaterThanOrEqual(
+      intervalOrder(c?.interval.min ?? 0),
+    );
+    // Budgets in force, same demand: nothing more to push.
+    await w.loop.round();
+    expect(w.fakes.map((f) => f.puts.length)).toEqual([1, 1, 1]);
+    // Demands change a little: inside the hysteresis, nothing pushed.
+    fake(0).answer = {
+      kind: 'snapshot',
+      snapshot: {
+        ...on('0000:3b:00.0', '0000:3a:00.0', 2.1 * GB),
+        plan: fake(0).puts[0] ?? measuring().plan,
+      },
+    };
+    await w.loop.round();
+    expect(fake(0).puts).toHaveLength(1);
   });
 
   it('leaves fixed and disabled plans alone', async () => {

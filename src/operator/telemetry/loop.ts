@@ -7,6 +7,7 @@
 import {
   EVENT_REASONS,
   SpecSchema,
+  busKey,
   type SelectNDeploymentSpec,
   type TelemetrySnapshot,
   type TelemetryStatus,
@@ -26,6 +27,7 @@ import {
   type PodTelemetry,
 } from './aggregate.ts';
 import { fetchTelemetry, type TelemetryOutcome } from './fetch.ts';
+import { busBudgets, type BusMember } from '../bus-budget.ts';
 import { forEachLimited } from './limit.ts';
 import { Replanner, type PlanRefusal, type ReplanPod } from './replanner.ts';
 
@@ -205,6 +207,22 @@ export class TelemetryLoop implements TelemetryView {
       outcomes.set(t, outcome);
     });
 
+    // Bus budgets over every fresh pod of every deployment: pods of different resources on one
+    // node share its switches too.
+    const members: BusMember[] = [];
+    for (const [t, outcome] of outcomes) {
+      if (outcome.kind !== 'ok') continue;
+      const device = outcome.snapshot.hardware.devices[0];
+      const shared = device?.bus?.switchId ?? device?.bus?.rootPortId ?? null;
+      members.push({
+        pod: `${t.key}|${t.name}`,
+        bus:
+          shared === null ? null : busKey(outcome.snapshot.hardware.nodeName, device?.bus ?? null),
+        demandBytesPerS: outcome.snapshot.bandwidth.demandBytesPerSecond,
+        measuredBytesPerS: outcome.snapshot.planning?.copyBandwidthBytesPerSecond ?? 0,
+      });
+    }
+    const budgets = busBudgets(members);
     const refusals = new Map<string, PlanRefusal[]>();
     await forEachLimited([...byDeployment], this.options.concurrency, async ([key, list]) => {
       const token = this.tokens.get(key)?.token;
@@ -213,8 +231,15 @@ export class TelemetryLoop implements TelemetryView {
       const fresh: ReplanPod[] = [];
       for (const t of list) {
         const outcome = outcomes.get(t);
-        if (outcome?.kind === 'ok')
-          fresh.push({ name: t.name, uid: t.uid, url: t.url, snapshot: outcome.snapshot });
+        if (outcome?.kind !== 'ok') continue;
+        const busBudget = budgets.get(`${t.key}|${t.name}`);
+        fresh.push({
+          name: t.name,
+          uid: t.uid,
+          url: t.url,
+          snapshot: outcome.snapshot,
+          ...(busBudget ? { busBudget } : {}),
+        });
       }
       const { dep, spec } = owner;
       const regarding = {

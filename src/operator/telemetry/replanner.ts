@@ -15,6 +15,7 @@ import {
 } from '../../api/index.ts';
 import type { Logger } from '../../log/logger.ts';
 import type { EventRecorder, Regarding } from '../events.ts';
+import type { BusBudget } from '../bus-budget.ts';
 import { planFromMeasurement, ReplanError, type MeasuredPlan } from '../replan.ts';
 import { pushPlan, type PushOutcome } from './push.ts';
 
@@ -23,7 +24,12 @@ export interface ReplanPod {
   uid: string;
   url: string;
   snapshot: TelemetrySnapshot;
+  /** The pod's share of its bus, when it shares one (bus-budget.ts). */
+  busBudget?: BusBudget;
 }
+
+/** A budget that moved less than this (relative) is not pushed again. */
+export const BUDGET_HYSTERESIS = 0.1;
 
 /** Why a pod keeps its old plan. */
 export interface PlanRefusal {
@@ -56,6 +62,9 @@ interface PodState {
 }
 
 const BASIS = 'measured';
+const BUS_BASIS = 'bus-budget';
+
+const finite = (b: number | null | undefined) => (b === null || b === undefined ? Infinity : b);
 
 export class Replanner {
   private readonly deps: ReplannerDeps;
@@ -112,12 +121,31 @@ export class Replanner {
       limit,
       Math.max(inForce.hostMemoryBytes, startPlan?.hostMemoryBytes ?? 0),
     );
+    // The copy budget: spec.server.copyBandwidth, lowered to the pod's share of a shared bus;
+    // kept as in force while it moves less than the hysteresis.
+    const base =
+      spec.server.copyBandwidth === undefined
+        ? Infinity
+        : quantityToBytes(spec.server.copyBandwidth);
+    const share = finite(pod.busBudget?.budgetBytesPerS);
+    let budget = Math.min(base, share);
+    const held = finite(inForce.bandwidthBudgetBytesPerSecond);
+    if (
+      Number.isFinite(budget) &&
+      Number.isFinite(held) &&
+      Math.abs(budget - held) < BUDGET_HYSTERESIS * Math.max(budget, held)
+    )
+      budget = held;
+    const byBus = share < base;
     const input = {
       planning: snapshot.planning,
       slo: { ttftMs: spec.slo.ttftMs, tpotMs: spec.slo.tpotMs },
       bounds: spec.offload.interval,
       hostCeilingBytes: ceiling,
+      ...(Number.isFinite(budget) ? { bandwidthBytesPerS: { min: budget, max: budget } } : {}),
     };
+    const basis = byBus ? BUS_BASIS : BASIS;
+    const wireBudget = Number.isFinite(budget) ? budget : null;
     const key = JSON.stringify({ ...input, planning: undefined });
     if (state.cache?.key !== key) {
       let plan: MeasuredPlan | ReplanError;
@@ -145,7 +173,8 @@ export class Replanner {
       inForce.interval.min === desired.intervalMin &&
       inForce.interval.max === desired.intervalMax &&
       inForce.hostMemoryBytes === desired.hostMemoryBytes &&
-      inForce.basis.startsWith(BASIS);
+      inForce.bandwidthBudgetBytesPerSecond === wireBudget &&
+      inForce.basis.startsWith(`${basis}:`);
     if (same) {
       delete state.refusal;
       return undefined;
@@ -154,6 +183,7 @@ export class Replanner {
       desired.intervalMin,
       desired.intervalMax,
       desired.hostMemoryBytes,
+      wireBudget,
     ]);
     if (state.refusal?.want === want) return state.refusal.refusal;
     const now = this.deps.now();
@@ -164,9 +194,13 @@ export class Replanner {
       generation: inForce.generation + 1,
       interval: { min: desired.intervalMin, max: desired.intervalMax },
       hostMemoryBytes: desired.hostMemoryBytes,
-      bandwidthBudgetBytesPerSecond: inForce.bandwidthBudgetBytesPerSecond,
+      bandwidthBudgetBytesPerSecond: wireBudget,
       layerSelection: spec.offload.layerSelection,
-      basis: `${BASIS}: ${desired.detail}`.slice(0, 4096),
+      basis:
+        `${basis}: ${byBus && pod.busBudget ? `${pod.busBudget.detail}; ` : ''}${desired.detail}`.slice(
+          0,
+          4096,
+        ),
       issuedAt: new Date(now).toISOString(),
     };
     const outcome = await (this.deps.push ?? pushPlan)(
@@ -188,7 +222,7 @@ export class Replanner {
         'Normal',
         EVENT_REASONS.PlanPushed,
         'Replan',
-        `pod ${pod.name}: generation ${plan.generation}, interval ${range} (was [${inForce.interval.min ?? 'inf'}, ${inForce.interval.max ?? 'inf'}]), host memory ${desired.hostMemoryBytes} bytes (was ${inForce.hostMemoryBytes}): ${desired.detail}${outcome.ack.note ? `; pod: ${outcome.ack.note}` : ''}`,
+        `pod ${pod.name}: generation ${plan.generation}, ${basis}, interval ${range} (was [${inForce.interval.min ?? 'inf'}, ${inForce.interval.max ?? 'inf'}]), host memory ${desired.hostMemoryBytes} bytes (was ${inForce.hostMemoryBytes}): ${desired.detail}${outcome.ack.note ? `; pod: ${outcome.ack.note}` : ''}`,
       );
       return undefined;
     }
