@@ -23,7 +23,8 @@ RuntimePtr make_cuda_runtime() {
 TEST(CudaGolden, FixturesMatchTorchOnTheGpuForEveryInterval) {
   if (!sn_backend_compiled(SN_BACKEND_CUDA)) GTEST_SKIP() << "built without CUDA";
   if (!make_cuda_runtime()) GTEST_SKIP() << "no GPU: " << sn_last_error();
-  for (const char* name : {"tiny-llama", "tiny-llama-tied-bf16", "tiny-opt"}) {
+  for (const char* name :
+       {"tiny-llama", "tiny-llama-tied-bf16", "tiny-opt", "tiny-qwen2", "tiny-qwen3", "tiny-mistral", "tiny-phi3"}) {
     const Golden g = load_golden(name);
     std::vector<float> base;
     for (uint32_t n : {0u, 1u, 2u}) {

@@ -24,6 +24,10 @@ struct Case {
 const Case kFixtures[] = {
     {"tiny-llama", "", 4},          {"tiny-llama", "float16", 4}, {"tiny-llama", "bfloat16", 4},
     {"tiny-llama-tied-bf16", "", 3}, {"tiny-opt", "", 4},          {"tiny-opt", "bfloat16", 4},
+    // The families of issue 16: Qwen2 (biases, tied, bf16), Qwen3 (q/k norms, head_dim 32 with
+    // hidden 64), Mistral (a 6-position sliding window), Phi-3 (fused projections, half rotary).
+    {"tiny-qwen2", "", 3},           {"tiny-qwen3", "", 3},        {"tiny-mistral", "", 3},
+    {"tiny-phi3", "", 3},
 };
 
 std::string label(const Case& c) { return std::string(c.name) + (*c.dtype ? std::string(" ") + c.dtype : ""); }
