@@ -281,6 +281,66 @@ describe('operator end to end', () => {
     expect(table.stdout).toMatch(/tiny\s+1\/1\s+\S+\s+[0-9.]+%/);
   }, 150_000);
 
+  it('autoscales: a bounded load raises replicas, idle lowers them after the delay', async () => {
+    const r = await apply(
+      sndep('auto', ns.name, {
+        replicas: 1,
+        server: { device: 'cpu', deviceMemory: '256Mi', maxBatchSize: 2 },
+        autoscaling: { enabled: true, minReplicas: 1, maxReplicas: 2, scaleDownDelaySeconds: 5 },
+      }),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    await waitFor(
+      'auto Ready',
+      async () => (await condition(ns.name, 'auto', 'Ready'))?.['status'] === 'True',
+      {
+        timeoutMs: 120_000,
+      },
+    );
+    const ip = String(((await ownedPods(ns.name, 'auto'))[0]?.['status'] as Json)['podIP']);
+    const replicas = async () =>
+      Number(((await kjson(['get', 'sndep', 'auto', '-n', ns.name]))['spec'] as Json)['replicas']);
+    // Bounded generator: 8 requests in flight (4 per batch slot) until stopped, at most 90 s.
+    const started = Date.now();
+    let stop = false;
+    const outcomes = { ok: 0, failed: 0 };
+    const worker = async () => {
+      while (!stop && Date.now() - started < 90_000) {
+        try {
+          const res = await fetch(`http://${ip}:8000/v1/chat/completions`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({
+              model: 'tiny-llama',
+              messages: [{ role: 'user', content: 'tell a long story' }],
+              max_tokens: 64,
+            }),
+            signal: AbortSignal.timeout(30_000),
+          });
+          await res.text();
+          if (res.status === 200) outcomes.ok++;
+          else outcomes.failed++;
+        } catch {
+          outcomes.failed++;
+        }
+      }
+    };
+    const load = Promise.all(Array.from({ length: 8 }, worker));
+    await waitFor('scaled up to 2', async () => (await replicas()) === 2, { timeoutMs: 80_000 });
+    const upAfterS = (Date.now() - started) / 1000;
+    stop = true;
+    await load;
+    const idleFrom = Date.now();
+    await waitFor('scaled back to 1', async () => (await replicas()) === 1, { timeoutMs: 150_000 });
+    const downAfterS = (Date.now() - idleFrom) / 1000;
+    const status = (await kjson(['get', 'sndep', 'auto', '-n', ns.name]))['status'] as Json;
+    console.log(JSON.stringify({ upAfterS, downAfterS, requests: outcomes }));
+    expect(status['desiredReplicas']).toBe(1);
+    // Every request of the generator ended: completed, or failed with an answer.
+    expect(outcomes.ok).toBeGreaterThan(0);
+    expect(outcomes.failed).toBe(0);
+  }, 330_000);
+
   it('rolls the pods when the SLO changes', async () => {
     const before = new Set((await ownedPods(ns.name, 'tiny')).map(podName));
     const r = await kubectl([
