@@ -9,23 +9,29 @@ export const OPERATOR_BUNDLE = fileURLToPath(
 );
 const ENTRY = fileURLToPath(new URL('../cli/selectn-operator.ts', import.meta.url));
 
-/** Bundles the operator; returns the bundle's path. Takes about two seconds. */
-export async function buildOperatorBundle(): Promise<string> {
+/**
+ * Bundles the operator; returns the bundle's path. Takes about two seconds. The image build writes
+ * its own copy (`outfile`, no source map), so it never races a test reading dist/.
+ */
+export async function buildOperatorBundle(
+  options: { readonly outfile?: string; readonly sourcemap?: boolean } = {},
+): Promise<string> {
+  const outfile = options.outfile ?? OPERATOR_BUNDLE;
   await build({
     entryPoints: [ENTRY],
-    outfile: OPERATOR_BUNDLE,
+    outfile,
     bundle: true,
     platform: 'node',
     format: 'esm',
     target: 'node24',
-    sourcemap: 'linked',
+    sourcemap: options.sourcemap === false ? false : 'linked',
     logLevel: 'warning',
     // Some dependencies are CommonJS and call require(), which an ES module does not have.
     banner: {
       js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
     },
   });
-  return OPERATOR_BUNDLE;
+  return outfile;
 }
 
 if (import.meta.main) {

@@ -82,8 +82,10 @@ async function buildAppTree(root: string, addon: string, report: (l: string) => 
     copyFileSync(join(repoRoot, file), join(app, file));
   }
   cpSync(join(repoRoot, 'src'), join(app, 'src'), { recursive: true });
-  const bundle = await buildOperatorBundle();
-  copyFileSync(bundle, join(app, 'dist', 'selectn-operator.mjs'));
+  await buildOperatorBundle({
+    outfile: join(app, 'dist', 'selectn-operator.mjs'),
+    sourcemap: false,
+  });
   copyFileSync(addon, join(app, 'native', 'build', 'selectn.node'));
   report('image: npm ci --omit=dev (production dependencies only)');
   await runTool('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], {
