@@ -27,7 +27,7 @@ const Case kFixtures[] = {
     // The families of issue 16: Qwen2 (biases, tied, bf16), Qwen3 (q/k norms, head_dim 32 with
     // hidden 64), Mistral (a 6-position sliding window), Phi-3 (fused projections, half rotary).
     {"tiny-qwen2", "", 3},           {"tiny-qwen3", "", 3},        {"tiny-mistral", "", 3},
-    {"tiny-phi3", "", 3},
+    {"tiny-phi3", "", 3},            {"tiny-qwen3", "bfloat16", 3}, {"tiny-phi3", "float16", 3},
 };
 
 std::string label(const Case& c) { return std::string(c.name) + (*c.dtype ? std::string(" ") + c.dtype : ""); }
