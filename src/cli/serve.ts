@@ -61,11 +61,12 @@ export function registerServe(program: Command): void {
     await ensureNativeAddon({ onProgress: progressToStderr });
     const logger = createLogger({ level: config.logLevel, name: 'selectn-serve' });
     // Loaded here, not at the top: other commands (the operator above all) never pay for them.
-    const [{ productionLoader }, { startServer }, { monotonicClock }] = await Promise.all([
-      import('../server/bootstrap.ts'),
-      import('../server/lifecycle.ts'),
-      import('../server/serving.ts'),
-    ]);
+    const [{ DeviceUnavailableError, productionLoader }, { startServer }, { monotonicClock }] =
+      await Promise.all([
+        import('../server/bootstrap.ts'),
+        import('../server/lifecycle.ts'),
+        import('../server/serving.ts'),
+      ]);
     const server = await startServer(
       config,
       logger,
@@ -83,6 +84,8 @@ export function registerServe(program: Command): void {
       await server.ready;
     } catch (error) {
       await server.shutdown('start-up failed');
+      // The device asked for does not exist on this machine: bad input (exit 2), one line.
+      if (error instanceof DeviceUnavailableError) throw new UsageError(error.message);
       throw error;
     }
     await stopped;

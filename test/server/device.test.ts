@@ -1,13 +1,15 @@
-// Backend choice at start-up: --device cuda on an addon without CUDA (this machine's build) is
-// refused with one line saying so, before anything is loaded; --device auto falls back to the CPU
-// and loads the fixture in its stored dtype there.
+// Backend choice at start-up: --device cuda on an addon without CUDA, or with CUDA but no GPU
+// visible (this machine), is refused with one line saying which, before anything is loaded, and
+// `selectn serve` exits 2; --device auto falls back to the CPU and loads the fixture in its stored
+// dtype there.
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../cli/run-cli.ts';
 import { SERVE_ENV_NAMES } from '../../src/api/index.ts';
 import { silentLogger } from '../../src/log/logger.ts';
-import { StartupError, loadEngine } from '../../src/server/bootstrap.ts';
+import { DeviceUnavailableError, StartupError, loadEngine } from '../../src/server/bootstrap.ts';
 import { parseServeConfig } from '../../src/server/config.ts';
-import { backendCompiled } from '../../src/runtime/index.ts';
-import { FIXTURE_FLAGS } from './helpers/fixture.ts';
+import { backendCompiled, createRuntime } from '../../src/runtime/index.ts';
+import { FIXTURE_FLAGS, FIXTURE_MODEL_DIR } from './helpers/fixture.ts';
 
 const config = (flags: Record<string, unknown>) =>
   parseServeConfig({
@@ -39,5 +41,53 @@ describe.skipIf(backendCompiled('cuda'))('backend choice without CUDA in the add
       await engine.model.close();
       await engine.runtime.close();
     }
+  });
+});
+
+/** Whether the CUDA backend can start here: compiled into the addon and a GPU visible. */
+async function gpuVisible(): Promise<boolean> {
+  if (!backendCompiled('cuda')) return false;
+  try {
+    const probe = await createRuntime({ backend: 'cuda', deviceBudgetBytes: 64 << 20 });
+    await probe.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe.skipIf(await gpuVisible())('--device cuda where it cannot run', () => {
+  it('`selectn serve --device cuda` exits 2 with one line saying why', () => {
+    const result = runCli([
+      'serve',
+      '--model',
+      FIXTURE_MODEL_DIR,
+      '--device',
+      'cuda',
+      '--port',
+      '0',
+      '--slo-ttft-ms',
+      '5000',
+      '--slo-tpot-ms',
+      '1000',
+    ]);
+    expect(result.code).toBe(2);
+    const reason = backendCompiled('cuda')
+      ? /^selectn: --device cuda: no GPU visible \(.+\)$/m
+      : /^selectn: --device cuda: the native addon was built without CUDA \(no CUDA toolkit at build time\)$/m;
+    expect(result.stderr).toMatch(reason);
+    expect(result.stderr.split('\n').filter((l) => l.startsWith('selectn:'))).toHaveLength(1);
+  });
+
+  it('loadEngine names the reason for an addon with CUDA but no GPU', async () => {
+    const error = await loadEngine(config({ device: 'cuda' }), silentLogger()).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(DeviceUnavailableError);
+    expect((error as Error).message).toMatch(
+      backendCompiled('cuda')
+        ? /^--device cuda: no GPU visible \(.+\)$/
+        : /^--device cuda: the native addon was built without CUDA/,
+    );
   });
 });
