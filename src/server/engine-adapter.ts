@@ -101,6 +101,10 @@ export class EngineAdapter implements EnginePort {
   private requested: number;
   private hostInterval: number;
   private pendingHostInterval: number | undefined;
+  /** Pinned host limit in force for the planner's checks (bytes; Infinity: none). */
+  private hostLimit: number;
+  /** A limit the runtime has not taken yet: lowered below what the pool still holds. */
+  private pendingRuntimeLimit: number | undefined;
   private pacing: number;
   private budget = Infinity;
   private stallMsTotal = 0;
@@ -116,6 +120,7 @@ export class EngineAdapter implements EnginePort {
     this.maxModelLen = opts.maxModelLen;
     this.requested = runtime.switchState().targetInterval;
     this.hostInterval = opts.hostInterval;
+    this.hostLimit = opts.hostLimitBytes;
     this.pacing = opts.basePacingBytesPerS;
     this.kv = new ReservedKvPool(model.info.blockSize, this.capacityAt(this.hostInterval));
   }
@@ -209,7 +214,11 @@ export class EngineAdapter implements EnginePort {
   /** Between iterations: adopt a finished switch, resize the host set, top up or give back KV. */
   async refresh(): Promise<void> {
     if (this.runtime.switchState().pending) await this.runtime.switchPoll();
+    // A raised limit goes first so the host set can grow into it; a lowered one after the set
+    // shrank (the runtime refuses a limit under what the pool holds).
+    await this.applyPendingRuntimeLimit();
     await this.applyPendingHostSet();
+    await this.applyPendingRuntimeLimit();
     await this.rebalance();
   }
 
@@ -296,12 +305,41 @@ export class EngineAdapter implements EnginePort {
     const set = this.opts.family.setsByInterval[nMin];
     if (set === undefined) throw new RangeError(`interval ${nMin} has no offload set`);
     const bytes = set.length * this.opts.layerBytes;
-    if (bytes > this.opts.hostLimitBytes) {
+    if (bytes > this.hostLimit) {
       throw new Error(
-        `the ${set.length} layers offloaded at interval ${nMin} need ${bytes} bytes of host memory, over the ${this.opts.hostLimitBytes}-byte limit`,
+        `the ${set.length} layers offloaded at interval ${nMin} need ${bytes} bytes of host memory, over the ${this.hostLimit}-byte limit`,
       );
     }
     this.pendingHostInterval = nMin === this.hostInterval ? undefined : nMin;
+  }
+
+  /** Host limit in force for setHostInterval's check (bytes; Infinity: none). */
+  hostLimitBytes(): number {
+    return this.hostLimit;
+  }
+
+  /**
+   * Resizes the pinned host pool's limit (the pod's memory was resized in place). The runtime
+   * takes it at the next refresh, a lowered one only once the pool holds no more than it, so the
+   * pod releases its pinned memory before the limit (and then the pod's memory) goes down.
+   */
+  setHostLimit(bytes: number): void {
+    if (!(bytes > 0)) throw new RangeError(`host limit must be > 0 bytes, got ${bytes}`);
+    this.hostLimit = bytes;
+    this.pendingRuntimeLimit = Number.isFinite(bytes) ? bytes : 0;
+  }
+
+  private async applyPendingRuntimeLimit(): Promise<void> {
+    const limit = this.pendingRuntimeLimit;
+    if (limit === undefined) return;
+    if (limit !== 0 && this.runtime.poolStats().hostUsedBytes > limit) return;
+    try {
+      await this.runtime.setHostLimit(limit);
+      this.pendingRuntimeLimit = undefined;
+    } catch (error) {
+      // The pool grew between the check and the call; the next refresh tries again.
+      this.opts.log.warn({ err: error, limit }, 'host limit change deferred');
+    }
   }
 
   /** Returns every reserved block and frees the model and the runtime. */

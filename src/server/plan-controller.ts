@@ -23,6 +23,14 @@ export interface PlanTarget {
   setRange(min: number, max: number): void;
   /** Sizes the pinned host pool for the offload set of nMin; throws if it cannot. */
   setHostInterval(nMin: number): void;
+  /** Pinned host limit now (bytes; Infinity: none). */
+  hostLimitBytes(): number;
+  /**
+   * Resizes the pinned host pool's limit to a pushed plan's hostMemoryBytes (the operator
+   * resized the pod's memory in place first when it grows); a lower limit takes effect once the
+   * pool released the layers above it.
+   */
+  setHostLimit(bytes: number): void;
   /** Paces copies (bytes/s; Infinity: unpaced). */
   setBandwidthBudget(bytesPerS: number): void;
 }
@@ -61,7 +69,7 @@ export class PlanController {
     }
     const { plan, note } = this.resolve(requested);
     await this.engine.runBetween(() => {
-      this.applyNow(plan);
+      this.applyNow(plan, true);
     });
     const ack: PlanAck = { accepted: true, plan, appliedAt: this.appliedAt };
     if (note !== undefined) ack.note = note;
@@ -93,12 +101,16 @@ export class PlanController {
     return notes.length === 0 ? { plan } : { plan, note: notes.join('; ') };
   }
 
-  private applyNow(plan: PlanWire): void {
+  /** `resize`: a pushed plan's hostMemoryBytes becomes the pool's limit (the start-up one stays). */
+  private applyNow(plan: PlanWire, resize = false): void {
     const min = intervalFromWire(plan.interval.min);
     const max = intervalFromWire(plan.interval.max);
+    const limitBefore = this.target.hostLimitBytes();
     try {
+      if (resize) this.target.setHostLimit(plan.hostMemoryBytes);
       this.target.setHostInterval(min);
     } catch (error) {
+      if (resize) this.target.setHostLimit(limitBefore);
       throw new ServerError(
         'SN_ERR_PLAN_INFEASIBLE',
         `host pool cannot hold interval ${min}: ${error instanceof Error ? error.message : String(error)}`,
