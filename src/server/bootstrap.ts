@@ -63,6 +63,15 @@ export class StartupError extends Error {
   }
 }
 
+/** `--device cuda` cannot be honoured here (addon without CUDA, or no GPU visible): bad input for
+ * this machine, so `selectn serve` exits 2 with this one line rather than 1. */
+export class DeviceUnavailableError extends StartupError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DeviceUnavailableError';
+  }
+}
+
 /** A model folder's config.json as the planner's description, named for the API. */
 export async function readModelDescription(dir: string, name: string): Promise<ModelDescription> {
   const path = join(dir, 'config.json');
@@ -112,7 +121,7 @@ async function pickBackend(config: ServeConfig): Promise<{ backend: BackendName;
   if (config.device === 'cpu') return { backend: 'cpu', budget: config.deviceMemory ?? 0 };
   if (!backendCompiled('cuda')) {
     if (config.device === 'cuda') {
-      throw new StartupError(
+      throw new DeviceUnavailableError(
         '--device cuda: the native addon was built without CUDA (no CUDA toolkit at build time)',
       );
     }
@@ -127,9 +136,12 @@ async function pickBackend(config: ServeConfig): Promise<{ backend: BackendName;
     capacity = info.deviceCapacityBytes;
   } catch (error) {
     if (config.device === 'cuda') {
-      throw new StartupError(`--device cuda: no GPU visible (${(error as Error).message})`, {
-        cause: error,
-      });
+      throw new DeviceUnavailableError(
+        `--device cuda: no GPU visible (${(error as Error).message})`,
+        {
+          cause: error,
+        },
+      );
     }
     return { backend: 'cpu', budget: config.deviceMemory ?? 0 };
   }
