@@ -156,6 +156,8 @@ export const EVENT_REASONS = {
   PlanPushed: 'PlanPushed',
   /** A pod refused a re-derived plan, or none could be made; its plan in force stays. */
   PlanRefused: 'PlanRefused',
+  /** A pod's memory was resized in place (pods/resize) to follow its host pool. */
+  PodResized: 'PodResized',
   /** A pod's telemetry failed the wire schema; it is ignored (said once per pod). */
   TelemetryInvalid: 'TelemetryInvalid',
 } as const;

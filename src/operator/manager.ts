@@ -14,6 +14,7 @@ import { Informer, withoutManagedFields, type InformerEvent } from './kube/infor
 import { keyOf, type KubeObject, type Pod, type Secret, type Service } from './kube/types.ts';
 import { DEFAULT_LEADER_TIMING, LeaderElector } from './leader.ts';
 import { OperatorMetrics } from './metrics.ts';
+import { CONTAINER_NAME } from './pod.ts';
 import type { PlannerPort } from './plan.ts';
 import { realClock, WorkQueue, type Clock } from './queue.ts';
 import { Autoscaler } from './autoscaler.ts';
@@ -54,6 +55,11 @@ export function slimPod(pod: Pod): Pod {
   const { metadata, spec, status } = withoutManagedFields(pod);
   const slim: Pod = { apiVersion: pod.apiVersion, kind: pod.kind, metadata };
   if (spec?.nodeName !== undefined) slim.spec = { nodeName: spec.nodeName };
+  // Container resources: the in-place memory resize reads what the pod asks for now.
+  const containers = (spec?.['containers'] as { name: string; resources?: unknown }[] | undefined)
+    ?.filter((c) => c.resources !== undefined)
+    .map((c) => ({ name: c.name, resources: c.resources }));
+  if (containers !== undefined && containers.length > 0) slim.spec = { ...slim.spec, containers };
   if (status) {
     slim.status = {};
     for (const key of [
@@ -187,6 +193,13 @@ export class Operator {
         pods,
         secrets,
         getSecret: (namespace, name) => this.client.get<Secret>(paths.secret(namespace, name)),
+        resize: async (namespace, name, memoryBytes) => {
+          await this.client.resizeMemory(
+            paths.podResize(namespace, name),
+            CONTAINER_NAME,
+            String(memoryBytes),
+          );
+        },
         events,
         onChange: (key) => {
           this.queue.add(key);

@@ -26,6 +26,8 @@ export const CLUSTER_RULES: readonly RbacRule[] = [
     verbs: ['patch'],
   },
   { apiGroups: [''], resources: ['pods'], verbs: ['create', 'delete', 'list', 'watch'] },
+  // in-place memory resize of serving pods: the host pool follows the re-derived plan
+  { apiGroups: [''], resources: ['pods/resize'], verbs: ['patch'] },
   // server-side apply that may create the Service needs create as well as patch
   { apiGroups: [''], resources: ['services'], verbs: ['create', 'list', 'patch', 'watch'] },
   // get: the telemetry loop reads the control token (the informer caches no Secret data)

@@ -142,6 +142,8 @@ describe('chart RBAC', () => {
     }
     used.add('serving.selectn.dev|selectndeployments|get'); // kubectl-style reads of the resource are not made by code
     used.add('|services|create'); // server-side apply creating the Service is authorized as create
+    // the replanner's in-place memory resize (driven in replanner-resize.test.ts) patches this path
+    used.add(permission('patch', paths.podResize('ns', 'p')));
     const leaseCalls: string[] = [];
     const leaseApi = {
       get: (p: string) => {

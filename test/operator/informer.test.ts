@@ -389,6 +389,14 @@ describe('cache trimming', () => {
         conditions: [{ type: 'Ready', status: 'True' }],
       },
     });
+    // The serving container's resources stay: the in-place memory resize reads them.
+    const resources = { requests: { memory: '1Gi' }, limits: { memory: '1Gi' } };
+    expect(
+      slimPod({
+        ...full,
+        spec: { nodeName: 'n1', containers: [{ name: 'serve', image: 'i', resources }] },
+      }).spec,
+    ).toEqual({ nodeName: 'n1', containers: [{ name: 'serve', resources }] });
     expect(
       slimSecret({
         apiVersion: 'v1',

@@ -154,6 +154,24 @@ export class KubeClient {
     });
   }
 
+  /**
+   * Sets one container's memory request and limit through the pod's resize subresource (in-place
+   * resize, Kubernetes 1.33+); the kubelet applies it and reports it in the pod's status.
+   */
+  resizeMemory(resizePath: string, container: string, memory: string): Promise<unknown> {
+    return this.request(HttpMethod.PATCH, resizePath, {
+      body: {
+        spec: {
+          containers: [
+            { name: container, resources: { requests: { memory }, limits: { memory } } },
+          ],
+        },
+      },
+      contentType: PatchStrategy.StrategicMergePatch,
+      query: { fieldManager: FIELD_MANAGER },
+    });
+  }
+
   /** Server-side apply of `body` to `path` (an object or its /status), as `selectn-operator`. */
   apply<T extends KubeObject>(path: string, body: T, force = true): Promise<T> {
     return this.request<T>(HttpMethod.PATCH, path, {
@@ -168,6 +186,8 @@ export class KubeClient {
 export const paths = {
   pods: (ns?: string) => (ns ? `/api/v1/namespaces/${ns}/pods` : '/api/v1/pods'),
   pod: (ns: string, name: string) => `/api/v1/namespaces/${ns}/pods/${name}`,
+  /** The resize subresource: in-place changes of a running pod's container resources. */
+  podResize: (ns: string, name: string) => `/api/v1/namespaces/${ns}/pods/${name}/resize`,
   services: (ns?: string) => (ns ? `/api/v1/namespaces/${ns}/services` : '/api/v1/services'),
   service: (ns: string, name: string) => `/api/v1/namespaces/${ns}/services/${name}`,
   secrets: (ns?: string) => (ns ? `/api/v1/namespaces/${ns}/secrets` : '/api/v1/secrets'),

@@ -60,6 +60,8 @@ export interface TelemetryLoopDeps {
   read?: (baseUrl: string, token: string, timeoutMs: number) => Promise<TelemetryOutcome>;
   /** Re-plans pods from their measurement; default: one with these deps' events and log. */
   replanner?: Replanner;
+  /** In-place memory resize of a serving pod (pods/resize); absent: none. */
+  resize?: (namespace: string, name: string, memoryBytes: number) => Promise<void>;
   events: EventRecorder | undefined;
   /** Called with a deployment's key when its published figures changed. */
   onChange(key: string): void;
@@ -111,7 +113,12 @@ export class TelemetryLoop implements TelemetryView {
     this.replanner =
       deps.replanner ??
       new Replanner(
-        { events: deps.events, log: deps.log, now: () => deps.clock.now() },
+        {
+          events: deps.events,
+          log: deps.log,
+          now: () => deps.clock.now(),
+          ...(deps.resize ? { resize: deps.resize } : {}),
+        },
         { dwellMs: options.dwellMs, timeoutMs: options.timeoutMs },
       );
   }
@@ -238,6 +245,7 @@ export class TelemetryLoop implements TelemetryView {
           uid: t.uid,
           url: t.url,
           snapshot: outcome.snapshot,
+          pod: t.pod,
           ...(busBudget ? { busBudget } : {}),
         });
       }

@@ -4,6 +4,9 @@
 // or a plan the planner cannot make leaves the pod's plan in force; it is reported (event, and
 // the Degraded condition through the published refusals) and not retried until something that
 // feeds the plan changes. At most one push per pod per dwell time.
+// With in-place resize (deps.resize), the host pool is planned up to spec.offload.hostMemoryLimit
+// and the pod's memory follows it (host-resize.ts decides the order); without it, or when the
+// node refused a resize, the plan stays within the memory the pod has.
 import {
   EVENT_REASONS,
   WIRE_SCHEMA_VERSION,
@@ -16,6 +19,10 @@ import {
 import type { Logger } from '../../log/logger.ts';
 import type { EventRecorder, Regarding } from '../events.ts';
 import type { BusBudget } from '../bus-budget.ts';
+import { decideHostResize, hostRoomBytes } from '../host-resize.ts';
+import type { Pod } from '../kube/types.ts';
+import { CONTAINER_NAME } from '../pod.ts';
+import { podMemory, PodResizeReadError, type PodMemory } from '../pod-resize.ts';
 import { planFromMeasurement, ReplanError, type MeasuredPlan } from '../replan.ts';
 import { pushPlan, type PushOutcome } from './push.ts';
 
@@ -26,7 +33,12 @@ export interface ReplanPod {
   snapshot: TelemetrySnapshot;
   /** The pod's share of its bus, when it shares one (bus-budget.ts). */
   busBudget?: BusBudget;
+  /** The pod object (spec and status resources), for in-place memory resize. */
+  pod?: Pod;
 }
+
+/** A resize refusal is published with this code prefix and the node's reason (Infeasible...). */
+export const RESIZE_REFUSAL_PREFIX = 'Resize';
 
 /** A budget that moved less than this (relative) is not pushed again. */
 export const BUDGET_HYSTERESIS = 0.1;
@@ -44,19 +56,27 @@ export interface PlanRefusal {
 
 export interface ReplannerDeps {
   push?: (url: string, token: string, plan: PlanWire, timeoutMs: number) => Promise<PushOutcome>;
+  /**
+   * Sets the serving container's memory request and limit through the pods/resize subresource;
+   * absent: no in-place resize (the plan stays within what each pod holds).
+   */
+  resize?: (namespace: string, name: string, memoryBytes: number) => Promise<void>;
   events: EventRecorder | undefined;
   log: Logger;
   now: () => number;
 }
 
 export interface ReplannerOptions {
-  /** Least time between two pushes to one pod. */
+  /** Least time between two pushes to one pod, and between two memory resizes. */
   dwellMs: number;
   timeoutMs: number;
+  /** A memory shrink must save this fraction of the pod's memory (default 0.1). */
+  resizeHysteresis?: number;
 }
 
 interface PodState {
   lastPushMs: number;
+  lastResizeMs: number;
   refusal?: { want: string; refusal: PlanRefusal };
   cache?: { key: string; plan: MeasuredPlan | ReplanError };
 }
@@ -109,18 +129,22 @@ export class Replanner {
   ): Promise<PlanRefusal | undefined> {
     const { snapshot } = pod;
     if (snapshot.planning === undefined) return undefined;
-    const state = this.pods.get(pod.uid) ?? { lastPushMs: -Infinity };
+    const state = this.pods.get(pod.uid) ?? { lastPushMs: -Infinity, lastResizeMs: -Infinity };
     this.pods.set(pod.uid, state);
     const inForce = snapshot.plan;
-    // Without an in-place resize the pod cannot hold more than it was given or holds now.
     const limit =
       spec.offload.hostMemoryLimit === undefined
         ? Infinity
         : quantityToBytes(spec.offload.hostMemoryLimit);
-    const ceiling = Math.min(
-      limit,
-      Math.max(inForce.hostMemoryBytes, startPlan?.hostMemoryBytes ?? 0),
-    );
+    const resizing = this.resizable(pod, startPlan);
+    // Without an in-place resize the pod cannot hold more than it was given or holds now; with
+    // one, up to the spec's limit, unless the node refused to grow the pod.
+    const ceiling = resizing
+      ? resizing.memory.resize.kind === 'refused' &&
+        resizing.memory.specBytes > resizing.memory.appliedBytes
+        ? Math.min(limit, hostRoomBytes(resizing.memory, resizing.baseBytes))
+        : limit
+      : Math.min(limit, Math.max(inForce.hostMemoryBytes, startPlan?.hostMemoryBytes ?? 0));
     // The copy budget: spec.server.copyBandwidth, lowered to the pod's share of a shared bus;
     // kept as in force while it moves less than the hysteresis.
     const base =
@@ -175,9 +199,67 @@ export class Replanner {
       inForce.hostMemoryBytes === desired.hostMemoryBytes &&
       inForce.bandwidthBudgetBytesPerSecond === wireBudget &&
       inForce.basis.startsWith(`${basis}:`);
+    const resizeRefusal =
+      resizing?.memory.resize.kind === 'refused'
+        ? {
+            pod: pod.name,
+            generation: 0,
+            status: 0,
+            code: `${RESIZE_REFUSAL_PREFIX}${resizing.memory.resize.reason}`,
+            message: `memory resize to ${resizing.memory.specBytes} bytes not applied: ${resizing.memory.resize.message}; the plan stays within the ${resizing.memory.appliedBytes} bytes the pod has`,
+          }
+        : undefined;
+    if (resizing) {
+      const step = decideHostResize({
+        memory: resizing.memory,
+        baseBytes: resizing.baseBytes,
+        inForceHostBytes: inForce.hostMemoryBytes,
+        hostUsedBytes: snapshot.pools.hostUsedBytes,
+        desiredHostBytes: desired.hostMemoryBytes,
+        planInForce: same,
+        nowMs: this.deps.now(),
+        lastResizeMs: state.lastResizeMs,
+        dwellMs: this.options.dwellMs,
+        hysteresis: this.options.resizeHysteresis ?? 0.1,
+      });
+      if (step.kind === 'hold') {
+        const refusal: PlanRefusal = {
+          pod: pod.name,
+          generation: 0,
+          status: 0,
+          code: `${RESIZE_REFUSAL_PREFIX}${step.reason}`,
+          message: step.message,
+        };
+        this.refuse(
+          regarding,
+          state,
+          `resize:${step.reason}:${resizing.memory.specBytes}`,
+          refusal,
+        );
+        return refusal;
+      }
+      if (resizeRefusal)
+        this.refuse(
+          regarding,
+          state,
+          `resize:${resizeRefusal.code}:${resizing.memory.specBytes}`,
+          resizeRefusal,
+        );
+      if (step.kind === 'wait') {
+        this.deps.log.debug({ pod: pod.name, why: step.reason }, 'memory resize waits');
+        return resizeRefusal ?? state.refusal?.refusal;
+      }
+      if (step.kind === 'resize')
+        return (
+          (await this.resizePod(regarding, pod, state, resizing.memory, step)) ?? resizeRefusal
+        );
+      if (step.kind === 'steady') return resizeRefusal;
+      // push: the plan fits the memory the node applied.
+    }
     if (same) {
-      delete state.refusal;
-      return undefined;
+      // A standing resize refusal stays (said once), the rest is settled.
+      if (!resizeRefusal) delete state.refusal;
+      return resizeRefusal;
     }
     const want = JSON.stringify([
       desired.intervalMin,
@@ -211,7 +293,7 @@ export class Replanner {
     );
     const range = `[${desired.intervalMin ?? 'inf'}, ${desired.intervalMax ?? 'inf'}]`;
     if (outcome.kind === 'applied') {
-      delete state.refusal;
+      if (!resizeRefusal) delete state.refusal;
       const applied = outcome.ack.plan;
       this.deps.log.info(
         { pod: pod.name, generation: plan.generation, interval: applied.interval },
@@ -224,7 +306,7 @@ export class Replanner {
         'Replan',
         `pod ${pod.name}: generation ${plan.generation}, ${basis}, interval ${range} (was [${inForce.interval.min ?? 'inf'}, ${inForce.interval.max ?? 'inf'}]), host memory ${desired.hostMemoryBytes} bytes (was ${inForce.hostMemoryBytes}): ${desired.detail}${outcome.ack.note ? `; pod: ${outcome.ack.note}` : ''}`,
       );
-      return undefined;
+      return resizeRefusal;
     }
     if (outcome.kind === 'refused') {
       const refusal: PlanRefusal = {
@@ -241,6 +323,63 @@ export class Replanner {
     }
     this.deps.log.debug({ pod: pod.name, why: outcome.message }, 'plan push did not arrive');
     return state.refusal?.refusal;
+  }
+
+  /** The pod's memory and baseline, when its memory can be resized in place; else undefined. */
+  private resizable(
+    pod: ReplanPod,
+    startPlan: PlanStatus | undefined,
+  ): { memory: PodMemory; baseBytes: number } | undefined {
+    if (this.deps.resize === undefined || pod.pod === undefined || startPlan === undefined)
+      return undefined;
+    let memory: PodMemory | undefined;
+    try {
+      memory = podMemory(pod.pod, CONTAINER_NAME);
+    } catch (error) {
+      if (!(error instanceof PodResizeReadError)) throw error;
+      this.deps.log.warn({ pod: pod.name, err: error }, 'pod memory unreadable; no resize');
+      return undefined;
+    }
+    if (memory === undefined) return undefined;
+    return { memory, baseBytes: startPlan.podMemoryBytes - startPlan.hostMemoryBytes };
+  }
+
+  private async resizePod(
+    regarding: Regarding,
+    pod: ReplanPod,
+    state: PodState,
+    memory: PodMemory,
+    step: { direction: 'grow' | 'shrink'; memoryBytes: number; reason: string },
+  ): Promise<PlanRefusal | undefined> {
+    const resize = this.deps.resize;
+    if (resize === undefined) return undefined;
+    state.lastResizeMs = this.deps.now();
+    try {
+      await resize(regarding.namespace, pod.name, step.memoryBytes);
+    } catch (error) {
+      // Forbidden (feature off, RBAC), quota or limit range: the plan in force stays, said once.
+      const refusal: PlanRefusal = {
+        pod: pod.name,
+        generation: 0,
+        status: 0,
+        code: `${RESIZE_REFUSAL_PREFIX}Rejected`,
+        message: `memory resize to ${step.memoryBytes} bytes rejected by the API server: ${error instanceof Error ? error.message : String(error)}; the plan in force stays`,
+      };
+      this.refuse(regarding, state, `resize-rejected:${step.memoryBytes}`, refusal);
+      return refusal;
+    }
+    this.deps.log.info(
+      { pod: pod.name, from: memory.appliedBytes, to: step.memoryBytes, why: step.reason },
+      'pod memory resized in place',
+    );
+    this.deps.events?.emit(
+      regarding,
+      'Normal',
+      EVENT_REASONS.PodResized,
+      'Resize',
+      `pod ${pod.name}: memory ${memory.appliedBytes} -> ${step.memoryBytes} bytes (${step.direction}): ${step.reason}`,
+    );
+    return undefined;
   }
 
   private refuse(regarding: Regarding, state: PodState, want: string, refusal: PlanRefusal): void {
