@@ -7,7 +7,11 @@ import { WIRE_SCHEMA_VERSION, type PlanStatus, type PlanWire } from '../../src/a
 import { silentLogger } from '../../src/log/logger.ts';
 import type { Pod } from '../../src/operator/kube/types.ts';
 import { planFromMeasurement } from '../../src/operator/replan.ts';
-import { Replanner, type PlanRefusal } from '../../src/operator/telemetry/replanner.ts';
+import {
+  REJECTION_RETRY_DWELLS,
+  Replanner,
+  type PlanRefusal,
+} from '../../src/operator/telemetry/replanner.ts';
 import type { PushOutcome } from '../../src/operator/telemetry/push.ts';
 import { builtinModel, hostMemoryAtInterval } from '../../src/planner/index.ts';
 import { owner } from './fixtures.ts';
@@ -211,16 +215,24 @@ describe('replanner with in-place memory resize', () => {
     expect(pod.plan.hostMemoryBytes).toBeLessThanOrEqual(pod.appliedMemory - BASE);
   });
 
-  it('a resize the API server rejects leaves the plan in force', async () => {
+  it('a resize the API server rejects keeps the plan within the pod, then is tried again', async () => {
     const pod = new SimPod(model.numLayers);
     pod.resizeError = new Error('pods "p-0" is forbidden: exceeded quota');
     const { round } = harness(pod);
-    const before = pod.plan;
     const refusals = await round();
     expect(refusals).toEqual([expect.objectContaining({ code: 'ResizeRejected' })]);
     expect(refusals[0]?.message).toMatch(/exceeded quota/);
     expect(pod.pushes).toEqual([]);
-    expect(pod.plan).toBe(before);
+    // Next rounds: the rejection stands, plans stay within the memory the pod has.
+    for (let i = 0; i < 3; i++) {
+      expect(await round()).toEqual([expect.objectContaining({ code: 'ResizeRejected' })]);
+      expect(pod.plan.hostMemoryBytes).toBeLessThanOrEqual(pod.appliedMemory - BASE);
+    }
+    expect(pod.resizes).toEqual([]);
+    // After REJECTION_RETRY_DWELLS dwell times the resize is asked for again.
+    pod.resizeError = undefined;
+    for (let i = 0; i < REJECTION_RETRY_DWELLS; i++) await round();
+    expect(pod.resizes).toEqual([BASE + wanted]);
   });
 
   it('without resize the plan stays within what the pod holds (no memory change)', async () => {

@@ -40,6 +40,9 @@ export interface ReplanPod {
 /** A resize refusal is published with this code prefix and the node's reason (Infeasible...). */
 export const RESIZE_REFUSAL_PREFIX = 'Resize';
 
+/** How many dwell times a resize the API server rejected keeps the plan within the pod's memory. */
+export const REJECTION_RETRY_DWELLS = 10;
+
 /** A budget that moved less than this (relative) is not pushed again. */
 export const BUDGET_HYSTERESIS = 0.1;
 
@@ -77,6 +80,9 @@ export interface ReplannerOptions {
 interface PodState {
   lastPushMs: number;
   lastResizeMs: number;
+  /** The API server rejected the last resize (forbidden, quota, limit range). */
+  rejected?: PlanRefusal;
+  rejectedAtMs?: number;
   refusal?: { want: string; refusal: PlanRefusal };
   cache?: { key: string; plan: MeasuredPlan | ReplanError };
 }
@@ -137,11 +143,23 @@ export class Replanner {
         ? Infinity
         : quantityToBytes(spec.offload.hostMemoryLimit);
     const resizing = this.resizable(pod, startPlan);
+    // A rejection stands for REJECTION_RETRY_DWELLS dwell times; then growing is tried again.
+    if (
+      state.rejectedAtMs !== undefined &&
+      this.deps.now() - state.rejectedAtMs > REJECTION_RETRY_DWELLS * this.options.dwellMs
+    ) {
+      delete state.rejected;
+      delete state.rejectedAtMs;
+    }
     // Without an in-place resize the pod cannot hold more than it was given or holds now; with
-    // one, up to the spec's limit, unless the node refused to grow the pod.
+    // one, up to the spec's limit, unless the API server rejected or the node refused a resize:
+    // then within the memory the pod has.
+    const growRefused =
+      state.rejected !== undefined ||
+      (resizing?.memory.resize.kind === 'refused' &&
+        resizing.memory.specBytes > resizing.memory.appliedBytes);
     const ceiling = resizing
-      ? resizing.memory.resize.kind === 'refused' &&
-        resizing.memory.specBytes > resizing.memory.appliedBytes
+      ? growRefused
         ? Math.min(limit, hostRoomBytes(resizing.memory, resizing.baseBytes))
         : limit
       : Math.min(limit, Math.max(inForce.hostMemoryBytes, startPlan?.hostMemoryBytes ?? 0));
@@ -200,7 +218,8 @@ export class Replanner {
       inForce.bandwidthBudgetBytesPerSecond === wireBudget &&
       inForce.basis.startsWith(`${basis}:`);
     const resizeRefusal =
-      resizing?.memory.resize.kind === 'refused'
+      state.rejected ??
+      (resizing?.memory.resize.kind === 'refused'
         ? {
             pod: pod.name,
             generation: 0,
@@ -208,7 +227,7 @@ export class Replanner {
             code: `${RESIZE_REFUSAL_PREFIX}${resizing.memory.resize.reason}`,
             message: `memory resize to ${resizing.memory.specBytes} bytes not applied: ${resizing.memory.resize.message}; the plan stays within the ${resizing.memory.appliedBytes} bytes the pod has`,
           }
-        : undefined;
+        : undefined);
     if (resizing) {
       const step = decideHostResize({
         memory: resizing.memory,
@@ -356,6 +375,8 @@ export class Replanner {
     state.lastResizeMs = this.deps.now();
     try {
       await resize(regarding.namespace, pod.name, step.memoryBytes);
+      delete state.rejected;
+      delete state.rejectedAtMs;
     } catch (error) {
       // Forbidden (feature off, RBAC), quota or limit range: the plan in force stays, said once.
       const refusal: PlanRefusal = {
@@ -363,8 +384,10 @@ export class Replanner {
         generation: 0,
         status: 0,
         code: `${RESIZE_REFUSAL_PREFIX}Rejected`,
-        message: `memory resize to ${step.memoryBytes} bytes rejected by the API server: ${error instanceof Error ? error.message : String(error)}; the plan in force stays`,
+        message: `memory resize to ${step.memoryBytes} bytes rejected by the API server: ${error instanceof Error ? error.message : String(error)}; the plan stays within the ${memory.appliedBytes} bytes the pod has`,
       };
+      state.rejected = refusal;
+      state.rejectedAtMs = this.deps.now();
       this.refuse(regarding, state, `resize-rejected:${step.memoryBytes}`, refusal);
       return refusal;
     }
