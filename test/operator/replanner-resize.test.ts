@@ -8,6 +8,7 @@ import { silentLogger } from '../../src/log/logger.ts';
 import type { Pod } from '../../src/operator/kube/types.ts';
 import { planFromMeasurement } from '../../src/operator/replan.ts';
 import {
+  describeRefusal,
   REJECTION_RETRY_DWELLS,
   Replanner,
   type PlanRefusal,
@@ -209,6 +210,10 @@ describe('replanner with in-place memory resize', () => {
       expect.objectContaining({ pod: 'p-0', code: 'ResizeInfeasible', status: 0 }),
     ]);
     expect(refusals[0]?.message).toMatch(/no memory on node/);
+    // As the Degraded condition words it.
+    expect(describeRefusal(refusals[0] as PlanRefusal)).toMatch(
+      /^pod p-0: memory resize not applied \(ResizeInfeasible\): memory resize to \d+ bytes not applied: no memory on node/,
+    );
     // Never a wider plan than the memory behind it.
     for (const p of pod.pushes)
       expect(p.hostMemoryBytes).toBeLessThanOrEqual(pod.appliedMemory - BASE);

@@ -420,6 +420,8 @@ export class Replanner {
 }
 
 export function describeRefusal(r: PlanRefusal): string {
+  if (r.status === 0 && r.code.startsWith(RESIZE_REFUSAL_PREFIX))
+    return `pod ${r.pod}: memory resize not applied (${r.code}): ${r.message}`;
   return r.status === 0
     ? `pod ${r.pod}: no plan from its measurement (${r.code}): ${r.message}; its plan in force stays`
     : `pod ${r.pod} refused plan generation ${r.generation} (${r.status} ${r.code}): ${r.message}; its plan in force stays`;
