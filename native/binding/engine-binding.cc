@@ -169,6 +169,7 @@ class Model : public Napi::ObjectWrap<Model> {
     o.Set("layerBytes", double(st->engine->layer_layout().bytes()));
     o.Set("dtype", engine::torch_dtype_name(st->engine->layer_layout().dtype));
     o.Set("bosTokenId", double(c.bos_token_id));
+    o.Set("slidingWindow", double(c.sliding_window));
     Napi::Array eos = Napi::Array::New(env, c.eos_token_ids.size());
     for (uint32_t i = 0; i < c.eos_token_ids.size(); ++i) eos.Set(i, double(c.eos_token_ids[i]));
     o.Set("eosTokenIds", eos);

@@ -85,6 +85,7 @@ sn_status sn_model_info_get(const sn_model* m, sn_model_info* out) {
   out->layer_bytes = m->engine->layer_layout().bytes();
   std::strncpy(out->dtype, sn::engine::torch_dtype_name(m->engine->layer_layout().dtype), sizeof(out->dtype) - 1);
   out->bos_token_id = c.bos_token_id;
+  out->sliding_window = c.sliding_window;
   for (size_t i = 0; i < c.eos_token_ids.size() && i < 8; ++i) out->eos_token_ids[out->n_eos++] = c.eos_token_ids[i];
   return SN_OK;
 }

@@ -174,6 +174,19 @@ void Engine::validate(const SeqStep* seqs, int n) const {
     if (int64_t(q.n_blocks) * kv_.block_size < end || (q.n_blocks > 0 && !q.block_ids))
       throw EngineError(who + "block table of " + std::to_string(q.n_blocks) + " blocks of " +
                         std::to_string(kv_.block_size) + " tokens cannot hold " + std::to_string(end) + " positions");
+    // Released leading blocks (sliding window): only wholly before the first new token's window.
+    const int64_t window = config_.sliding_window;
+    const int64_t first_read = window > 0 ? std::max<int64_t>(0, q.n_past - window + 1) : 0;
+    const int need = int((end + kv_.block_size - 1) / kv_.block_size);
+    for (int b = 0; b < need; ++b) {
+      if (q.block_ids[b] != SN_KV_BLOCK_RELEASED) continue;
+      if (int64_t(b + 1) * kv_.block_size > first_read)
+        throw EngineError(who + "block " + std::to_string(b) + " of the block table is released but holds positions " +
+                          std::to_string(int64_t(b) * kv_.block_size) + ".." +
+                          std::to_string(int64_t(b + 1) * kv_.block_size - 1) +
+                          (window > 0 ? ", inside the sliding window from position " + std::to_string(first_read)
+                                      : " and the model has no sliding window"));
+    }
     for (int t = 0; t < q.n_tokens; ++t)
       if (q.tokens[t] < 0 || q.tokens[t] >= config_.vocab_size)
         throw EngineError(who + "token " + std::to_string(q.tokens[t]) + " outside the vocabulary of " +
@@ -200,6 +213,7 @@ void Engine::build_meta(const SeqStep* seqs, int n) {
     const SeqStep& q = seqs[s];
     const int need = (q.n_past + q.n_tokens + kv_.block_size - 1) / kv_.block_size;
     for (int b = 0; b < need; ++b) {
+      if (q.block_ids[b] == SN_KV_BLOCK_RELEASED) continue;  // before the window (validate): never read
       void* p = nullptr;
       if (sn_kv_block_ptr(rt_, q.block_ids[b], &p) != SN_OK)
         throw EngineError("step: sequence " + std::to_string(s) + ": block id " + std::to_string(q.block_ids[b]) +

@@ -45,7 +45,15 @@ export interface ModelInfo {
   dtype: Exclude<WeightDtype, 'auto'>;
   bosTokenId: number;
   eosTokenIds: number[];
+  /**
+   * Positions a query attends to at most (Mistral, Phi-3 sliding_window); 0: all. Block table
+   * entries RELEASED_KV_BLOCK are accepted for leading blocks wholly before the window.
+   */
+  slidingWindow: number;
 }
+
+/** A block table entry whose block went back to the pool (SN_KV_BLOCK_RELEASED). */
+export const RELEASED_KV_BLOCK = 0xffffffff;
 
 /** One sequence's work in a step. */
 export interface SeqStep {

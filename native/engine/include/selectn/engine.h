@@ -58,8 +58,14 @@ typedef struct sn_model_info {
   int64_t bos_token_id;    /* -1 if none                                    */
   int32_t n_eos;
   int64_t eos_token_ids[8];
+  int64_t sliding_window;  /* positions a query attends to at most; 0 = all */
 } sn_model_info;
 sn_status sn_model_info_get(const sn_model* m, sn_model_info* out);
+
+/* A block table entry whose block was released: allowed only for a model with a sliding window,
+ * for leading blocks that lie wholly before the window of the step's first new token (their last
+ * position <= n_past - sliding_window), which no query of this or any later step reads. */
+#define SN_KV_BLOCK_RELEASED 0xFFFFFFFFu
 
 /* One sequence's work in a step (see native/engine/batch.h). */
 typedef struct sn_seq_step {
