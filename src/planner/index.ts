@@ -9,6 +9,7 @@ export {
   headDimOf,
   kvBytesPerToken,
   kvBytesPerTokenPerLayer,
+  kvTokensHeld,
   nonLayerBytes,
   nonLayerParams,
   totalParams,

@@ -122,3 +122,18 @@ export function kvBytesPerTokenPerLayer(model: ModelDescription): number {
 export function kvBytesPerToken(model: ModelDescription): number {
   return model.numLayers * kvBytesPerTokenPerLayer(model);
 }
+
+/**
+ * KV tokens one sequence of `contextTokens` positions holds, in blocks of `blockTokens`. Without a
+ * sliding window, all of them. With one, blocks wholly before every future query's window go back
+ * to the pool, so a sequence never holds more than the window plus one block (the partial blocks
+ * at both ends of the window), however long it grows.
+ */
+export function kvTokensHeld(
+  contextTokens: number,
+  slidingWindow: number | undefined,
+  blockTokens: number,
+): number {
+  if (slidingWindow === undefined || slidingWindow <= 0) return contextTokens;
+  return Math.min(contextTokens, (Math.ceil(slidingWindow / blockTokens) + 1) * blockTokens);
+}

@@ -4,10 +4,11 @@
 // bandwidth range); host memory sized for N_min; GPU memory left for KV cache at each interval.
 import { z } from 'zod';
 import type { HardwareDescription } from './hardware.ts';
-import type { ModelDescription } from './model.ts';
+import { kvTokensHeld, type ModelDescription } from './model.ts';
 import type { BatchShape, LayerProfile } from './profile.ts';
 import { latencyModel, type LatencyModel } from './latency-model.ts';
 import {
+  KV_BLOCK_TOKENS,
   gpuMemoryAtInterval,
   hostMemoryAtInterval,
   resolveMemoryOptions,
@@ -219,8 +220,11 @@ export function planIntervalRange(input: PlanInput): IntervalPlan {
         for (const b of batches) {
           const shapes = shapesOf(kind, b, c, chunk ?? c).map((s) => latency.prepare(s));
           const target = kind === 'prefill' ? slo.ttftMs : slo.tpotMs;
+          // Decoding sequences hold at most their window (+1 block) with a sliding window; a
+          // prefill writes all of its tokens in the one iteration.
+          const held = kvTokensHeld(c, model.slidingWindow, KV_BLOCK_TOKENS);
           const kvTokensNeeded =
-            kind === 'decode' ? b * c : kind === 'mixed' ? b * c + (chunk ?? 0) : c;
+            kind === 'decode' ? b * held : kind === 'mixed' ? b * held + (chunk ?? 0) : c;
           const timeAt = (n: number): number =>
             shapes.reduce((sum, s) => sum + s.predict(n, bw).iterationMs, 0);
           const best = candidates.find((n) => timeAt(n) <= target);
