@@ -94,6 +94,7 @@ function quantile(values: readonly number[], q: number): number {
 export class EngineAdapter implements EnginePort {
   readonly kv: ReservedKvPool;
   readonly maxModelLen: number;
+  readonly slidingWindow?: number;
   private readonly runtime: OffloadRuntime;
   private readonly model: Model;
   private readonly opts: EngineAdapterOptions;
@@ -118,6 +119,7 @@ export class EngineAdapter implements EnginePort {
     this.model = model;
     this.opts = opts;
     this.maxModelLen = opts.maxModelLen;
+    if (model.info.slidingWindow > 0) this.slidingWindow = model.info.slidingWindow;
     this.requested = runtime.switchState().targetInterval;
     this.hostInterval = opts.hostInterval;
     this.hostLimit = opts.hostLimitBytes;

@@ -18,13 +18,22 @@ export interface SamplingParams {
   logprobs: number | null;
 }
 
+/**
+ * Block table entry of a block given back to the pool because no query of the sequence will read
+ * it again (sliding window); the engine's SN_KV_BLOCK_RELEASED.
+ */
+export { RELEASED_KV_BLOCK } from '../runtime/engine.ts';
+
 /** One sequence's share of an iteration: a prefill chunk, a recompute, or one decode token. */
 export interface SeqWork {
   requestId: string;
   /** Tokens whose keys/values this iteration computes, at positions start .. start+length-1. */
   tokenIds: readonly number[];
   startPosition: number;
-  /** KV blocks of the sequence, in order; they cover every position up to the end of this work. */
+  /**
+   * KV blocks of the sequence, in order; they cover every position up to the end of this work.
+   * With a sliding window, leading blocks before the window are RELEASED_KV_BLOCK.
+   */
   blockTable: readonly number[];
   /** Sample a next token after the last of tokenIds (false for a prefill chunk that is not last). */
   sample: boolean;
@@ -118,6 +127,8 @@ export interface EnginePort {
   readonly kv: KvPoolPort;
   /** Longest sequence (prompt + output) the engine can hold. */
   readonly maxModelLen: number;
+  /** Positions a query attends to at most (sliding window); absent: all. */
+  readonly slidingWindow?: number;
   /**
    * Between iterations, before scheduling: settle what the runtime does in the background
    * (adopt a finished interval switch, top up or give back reserved KV blocks). Optional.

@@ -40,6 +40,7 @@ export function createServing(parts: ServingParts): Serving {
     maxNumSeqs: config.maxNumSeqs,
     maxNumBatchedTokens: config.maxNumBatchedTokens,
     maxModelLen,
+    ...(engine.slidingWindow !== undefined ? { slidingWindow: engine.slidingWindow } : {}),
   });
   const loop = new EngineLoop(
     engine,

@@ -41,7 +41,10 @@ export class SchedRequest {
   status: RequestStatus = RequestStatus.WAITING;
   /** Tokens whose KV is in the cache. */
   numComputedTokens = 0;
+  /** KV blocks held, in order, after the released ones. */
   blocks: number[] = [];
+  /** Leading blocks given back to the pool: wholly before every future query's sliding window. */
+  releasedBlocks = 0;
   numPreemptions = 0;
   firstTokenMs: number | undefined;
   /** When the request was first admitted to the running batch. */

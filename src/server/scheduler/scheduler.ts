@@ -6,8 +6,17 @@
 // reservations, and the interval is chosen so that they fit. When the reservations exceed what
 // the policy can hold within the TPOT target (the copy bandwidth dropped), or the runtime's pool
 // says "no room", the newest running request is preempted (its blocks freed) and recomputed
-// later. The scheduler is pure: time comes from an injected clock, prediction from the policy.
-import type { ExecuteResult, KvPoolPort, RuntimeStatus, SeqWork } from '../engine-port.ts';
+// later. With a sliding window, blocks wholly before every future query's window go back to the
+// pool as the request advances, and reservations count at most the window plus one block. The
+// scheduler is pure: time comes from an injected clock, prediction from the policy.
+import { kvTokensHeld } from '../../planner/index.ts';
+import {
+  RELEASED_KV_BLOCK,
+  type ExecuteResult,
+  type KvPoolPort,
+  type RuntimeStatus,
+  type SeqWork,
+} from '../engine-port.ts';
 import type { AdmissionDecision, BatchShape, SchedulingPolicy } from './policy.ts';
 import {
   FinishReason,
@@ -34,6 +43,8 @@ export interface SchedulerLimits {
    * length); a request reserves min(max_tokens, this). Default: all of max_tokens.
    */
   reservedOutputTokens?: number;
+  /** Positions a query attends to at most (the model's sliding window); absent: all. */
+  slidingWindow?: number;
 }
 
 export interface SchedulerOutput {
@@ -131,7 +142,7 @@ export class Scheduler {
         index += 1;
         continue;
       }
-      if (this.blocksFor(req.numComputedTokens + numNew) > this.kv.totalBlocks()) {
+      if (this.heldBlocksFor(req.numComputedTokens, numNew) > this.kv.totalBlocks()) {
         // Could never fit even alone: the pool is its context limit.
         req.finishedMs = this.clock.now();
         this.finish(req, FinishReason.LENGTH);
@@ -161,7 +172,7 @@ export class Scheduler {
         if (this.running.length >= this.limits.maxNumSeqs) break;
         const req = this.waiting[0];
         if (req === undefined) break;
-        if (this.blocksFor(req.numTokens) > this.kv.totalBlocks()) {
+        if (this.heldBlocksAlone(req) > this.kv.totalBlocks()) {
           // Could never fit even alone: end it rather than block the queue forever.
           this.waiting.shift();
           req.finishedMs = this.clock.now();
@@ -232,6 +243,7 @@ export class Scheduler {
       // Finished (aborted) while the iteration ran: its blocks are already back in the pool.
       if (req?.status !== RequestStatus.RUNNING) continue;
       req.numComputedTokens = work.startPosition + work.tokenIds.length;
+      this.releaseBeforeWindow(req);
       if (!work.sample) continue;
       const token = sampled.get(req.id);
       if (token === undefined) throw new Error(`engine returned no token for ${req.id}`);
@@ -312,12 +324,49 @@ export class Scheduler {
   private freeBlocks(req: SchedRequest): void {
     if (req.blocks.length > 0) this.kv.free(req.blocks);
     req.blocks = [];
+    req.releasedBlocks = 0;
+  }
+
+  /**
+   * Gives back the leading blocks no future query reads: with a sliding window w, the next query
+   * (at position numComputedTokens) attends from numComputedTokens - w + 1 on, so a block whose
+   * last position is at most numComputedTokens - w is never read again.
+   */
+  private releaseBeforeWindow(req: SchedRequest): void {
+    const release = this.releasableBlocks(req.numComputedTokens) - req.releasedBlocks;
+    if (release <= 0) return;
+    this.kv.free(req.blocks.splice(0, release));
+    req.releasedBlocks += release;
+  }
+
+  /** Leading blocks wholly before the window of a query at `position`. */
+  private releasableBlocks(position: number): number {
+    const w = this.limits.slidingWindow;
+    if (w === undefined) return 0;
+    return Math.max(0, Math.floor((position - w + 1) / this.kv.blockSize));
+  }
+
+  /** Blocks held while computing `numNew` tokens after `start`. */
+  private heldBlocksFor(start: number, numNew: number): number {
+    return this.blocksFor(start + numNew) - this.releasableBlocks(start);
+  }
+
+  /** Most blocks the request holds at once when it runs alone, prefilled chunk by chunk. */
+  private heldBlocksAlone(req: SchedRequest): number {
+    if (this.limits.slidingWindow === undefined) return this.blocksFor(req.numTokens);
+    const chunk = Math.min(req.numTokens, this.limits.maxNumBatchedTokens);
+    let most = 0;
+    for (let start = 0; start < req.numTokens; start += chunk) {
+      most = Math.max(most, this.heldBlocksFor(start, Math.min(chunk, req.numTokens - start)));
+    }
+    return most;
   }
 
   /** KV tokens a request reserves: prompt + expected output, bounded by the context, in blocks. */
   reservationOf(req: SchedRequest): number {
     const tokens = req.promptTokenIds.length + this.expectedOutput(req);
-    return this.blocksFor(Math.max(tokens, req.numTokens + 1)) * this.kv.blockSize;
+    const blocks = this.blocksFor(Math.max(tokens, req.numTokens + 1)) * this.kv.blockSize;
+    return kvTokensHeld(blocks, this.limits.slidingWindow, this.kv.blockSize);
   }
 
   private expectedOutput(req: SchedRequest): number {
@@ -375,7 +424,7 @@ export class Scheduler {
 
   /** Makes the request's blocks cover numTokens; false (nothing allocated) when no room. */
   private growBlocks(req: SchedRequest, numTokens: number): boolean {
-    const needed = this.blocksFor(numTokens) - req.blocks.length;
+    const needed = this.blocksFor(numTokens) - req.releasedBlocks - req.blocks.length;
     if (needed <= 0) return true;
     const blocks = this.kv.allocate(needed);
     if (blocks === null) return false;
@@ -389,7 +438,7 @@ export class Scheduler {
       requestId: req.id,
       tokenIds: req.tokens(start, start + numNew),
       startPosition: start,
-      blockTable: [...req.blocks],
+      blockTable: [...new Array<number>(req.releasedBlocks).fill(RELEASED_KV_BLOCK), ...req.blocks],
       sample: start + numNew === req.numTokens,
       sampling: req.sampling,
       outputTokenIds: req.outputTokenIds,
