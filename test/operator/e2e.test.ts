@@ -279,6 +279,27 @@ describe('operator end to end', () => {
     expect(pod?.['bus']).toMatch(/\/cpu$/);
     const table = await kubectl(['get', 'sndep', 'tiny', '-n', ns.name]);
     expect(table.stdout).toMatch(/tiny\s+1\/1\s+\S+\s+[0-9.]+%/);
+
+    // The fallback start plan gave the pod no host memory; the measured plan holds the whole model
+    // in the host pool, so the operator grew the pod's memory in place (pods/resize) before it
+    // pushed the plan: same pod (created before the resize), the runner reporting it applied.
+    const events = (await kjson(['get', 'events', '-n', ns.name]))['items'] as Json[];
+    const resized = events.filter((e) => e['reason'] === 'PodResized');
+    expect(resized.length, 'a PodResized event').toBeGreaterThan(0);
+    const note = (resized[0]?.['message'] ?? resized[0]?.['note'] ?? '') as string;
+    expect(note).toMatch(/memory 1342177280 -> \d+ bytes \(grow\)/);
+    const live = (await ownedPods(ns.name, 'tiny'))[0] ?? {};
+    expect(note).toContain(`pod ${podName(live)}:`);
+    const meta = live['metadata'] as Json;
+    const at = (resized[0]?.['eventTime'] ?? resized[0]?.['firstTimestamp'] ?? '') as string;
+    expect(Date.parse(String(meta['creationTimestamp']))).toBeLessThanOrEqual(Date.parse(at));
+    expect(Number(meta['generation'])).toBeGreaterThan(1);
+    const container = ((live['spec'] as Json)['containers'] as Json[])[0] as Json;
+    const asked = ((container['resources'] as Json)['limits'] as Json)['memory'];
+    expect(Number(asked)).toBeGreaterThan(1342177280);
+    const cs = ((live['status'] as Json)['containerStatuses'] as Json[])[0] as Json;
+    expect(((cs['resources'] as Json)['limits'] as Json)['memory']).toBe(asked);
+    expect(cs['restartCount']).toBe(0);
   }, 150_000);
 
   it('autoscales: a bounded load raises replicas, idle lowers them after the delay', async () => {
