@@ -31,6 +31,7 @@ import {
   type TestCluster,
   type TestNamespace,
 } from './harness.ts';
+import { quantityToBytes } from '../../src/api/index.ts';
 import { runCli } from '../cli/run-cli.ts';
 
 function httpGet(
@@ -315,6 +316,62 @@ http.createServer((req, res) => res.end(JSON.stringify({
     expect(resized.metadata?.generation).toBe(2);
     expect(resized.status?.observedGeneration).toBe(2);
     expect(resized.status?.containerStatuses?.[0]?.restartCount).toBe(0);
+
+    // More memory than the node has beside its other pods (the API server itself refuses more
+    // than the node's allocatable): the runner, as a kubelet, reports it Infeasible and keeps the
+    // old resources applied; a resize that fits then applies and clears the condition.
+    const memory = (m: string) => ({
+      requests: { cpu: '2', memory: m, 'nvidia.com/gpu': '1' },
+      limits: { cpu: '2', memory: m, 'nvidia.com/gpu': '1' },
+    });
+    const resize = (m: string) =>
+      cluster.core.patchNamespacedPodResize(
+        {
+          name: 'resize',
+          namespace: ns.name,
+          body: { spec: { containers: [{ name: 'main', resources: memory(m) }] } },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+      );
+    const nodeName = resized.spec?.nodeName ?? '';
+    const node = await cluster.core.readNode({ name: nodeName });
+    const allocatable = node.status?.allocatable?.['memory'] ?? '';
+    const neighbour = kwokPod('resize-neighbour', ns.name, 0);
+    const big = { requests: { memory: '8Gi' }, limits: { memory: '8Gi' } };
+    const first = neighbour.spec?.containers[0];
+    if (!first || !neighbour.spec) throw new Error('fixture has no container');
+    first.resources = big;
+    neighbour.spec.nodeName = nodeName;
+    await cluster.core.createNamespacedPod({ namespace: ns.name, body: neighbour });
+    // All of the node's memory less 4Gi: fits the node alone, not beside the 8Gi neighbour.
+    const gib = Math.floor(quantityToBytes(allocatable) / 2 ** 30);
+    await resize(`${gib - 4}Gi`);
+    const pendingCondition = (p: V1Pod) =>
+      p.status?.conditions?.find((c) => c.type === 'PodResizePending' && c.status === 'True');
+    const refused = await waitForPod(
+      cluster,
+      ns.name,
+      'resize',
+      'PodResizePending Infeasible',
+      (p) => pendingCondition(p)?.reason === 'Infeasible',
+    );
+    expect(pendingCondition(refused)?.message).toMatch(
+      /^Node didn't have enough capacity: memory, requested: \d+, capacity: \d+$/,
+    );
+    expect(refused.status?.containerStatuses?.[0]?.resources?.limits?.['memory']).toBe('1Gi');
+    await resize('2Gi');
+    const applied = await waitForPod(
+      cluster,
+      ns.name,
+      'resize',
+      'resized to 2Gi with no pending condition',
+      (p) =>
+        p.status?.containerStatuses?.[0]?.resources?.limits?.['memory'] === '2Gi' &&
+        pendingCondition(p) === undefined,
+    );
+    expect(applied.status?.observedGeneration).toBe(applied.metadata?.generation);
+    expect(applied.status?.containerStatuses?.[0]?.restartCount).toBe(0);
+    expect(applied.metadata?.uid).toBe(resized.metadata?.uid);
   });
 
   it('garbage-collects objects whose owner was deleted', async () => {

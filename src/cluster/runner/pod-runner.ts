@@ -19,6 +19,7 @@ import type { Logger } from '../../log/logger.ts';
 import { containerArgv, containerEnv, ContainerConfigError, type EnvSources } from './env.ts';
 import type { IpPool } from './ip-pool.ts';
 import { runProbe } from './probe.ts';
+import { admitResize, initialAdmission, type ResizeAdmission } from './resize.ts';
 import { backoffMs, kubeTime, podStatusJson, type ContainerState, type PodView } from './status.ts';
 import { materializeVolumes, type VolumeSources } from './volumes.ts';
 
@@ -99,6 +100,9 @@ class RunnerPod {
   private dirty = false;
   private lastWritten = '';
   private finalizing = false;
+  private admission: ResizeAdmission;
+  /** An admission is running; a resize arriving meanwhile is admitted after it (by generation). */
+  private admitting = false;
 
   private readonly runner: PodRunner;
 
@@ -107,6 +111,7 @@ class RunnerPod {
     this.pod = pod;
     this.uid = pod.metadata?.uid ?? '';
     this.key = podKey(pod);
+    this.admission = initialAdmission(pod);
     this.dir = join(
       runner.settings.stateDir,
       `${pod.metadata?.namespace ?? ''}_${pod.metadata?.name ?? ''}_${this.uid}`,
@@ -153,6 +158,7 @@ class RunnerPod {
       hostIP: this.runner.settings.hostIP,
       startTime: this.startTime,
       finished: this.finished,
+      resize: this.admission,
       containers: this.containers.map((c) => ({
         name: c.spec.name,
         image: c.spec.image ?? '',
@@ -548,6 +554,47 @@ class RunnerPod {
       });
   }
 
+  /**
+   * Admits an in-place resize as a kubelet does: against the node's allocatable memory and the
+   * memory requests of its other pods (PodResizePending/Infeasible when it does not fit).
+   */
+  admitResize(): void {
+    if (this.admitting) return;
+    this.admitting = true;
+    void (async () => {
+      try {
+        let generation: number | undefined;
+        do {
+          generation = this.pod.metadata?.generation;
+          const nodeName = this.pod.spec?.nodeName ?? '';
+          const [node, list] = await Promise.all([
+            this.runner.api.readNode({ name: nodeName }),
+            this.runner.api.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${nodeName}` }),
+          ]);
+          const others = list.items.filter(
+            (p) =>
+              p.metadata?.uid !== this.uid &&
+              p.status?.phase !== 'Succeeded' &&
+              p.status?.phase !== 'Failed',
+          );
+          this.admission = admitResize(this.pod, node, others, this.admission);
+          this.log.info(
+            { generation, pending: this.admission.pending?.message },
+            this.admission.pending ? 'resize not admitted' : 'resize applied',
+          );
+          this.writeStatus();
+        } while (this.pod.metadata?.generation !== generation && !this.deleted);
+      } catch (error) {
+        // The node or its pods could not be read: applied at once, as before admission existed.
+        this.log.warn({ err: message(error) }, 'resize admission failed; applying the resize');
+        this.admission = initialAdmission(this.pod);
+        this.writeStatus();
+      } finally {
+        this.admitting = false;
+      }
+    })();
+  }
+
   /** Coalesced status writer: at most one request in flight, the latest state wins. */
   writeStatus(): void {
     this.dirty = true;
@@ -680,7 +727,7 @@ export class PodRunner {
     const resized = pod.metadata?.generation !== entry.pod.metadata?.generation;
     entry.pod = { ...pod, status: pod.status };
     if (pod.metadata?.deletionTimestamp) entry.terminate();
-    else if (resized) entry.writeStatus();
+    else if (resized) entry.admitResize();
   }
 
   /** The pod is gone from the API (force delete or our own final delete). */

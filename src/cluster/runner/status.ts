@@ -4,6 +4,7 @@
    client-node types its objects as model classes, but they are plain JSON on the wire and in
    responses: object literals and spreads of them are what the API takes and gives. */
 import type { V1Pod, V1PodCondition } from '@kubernetes/client-node';
+import type { ResizeAdmission } from './resize.ts';
 
 export type ContainerState =
   | { readonly kind: 'waiting'; readonly reason: string; readonly message?: string }
@@ -36,7 +37,12 @@ export interface PodView {
   readonly containers: readonly ContainerView[];
   /** No container will be started again (restart policy exhausted). */
   readonly finished: boolean;
+  /** Resources applied and any resize the node cannot take; absent: the spec's, applied. */
+  readonly resize?: ResizeAdmission;
 }
+
+/** Conditions of an in-place resize: written from the runner's state, never carried over. */
+const RESIZE_CONDITIONS = new Set(['PodResizePending', 'PodResizeInProgress']);
 
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed';
 
@@ -144,7 +150,26 @@ export function podStatusJson(pod: V1Pod, view: PodView, now: Date): Record<stri
       containersReady ? undefined : notReadyReason,
     ),
   ];
+  const pending = view.resize?.pending;
+  if (pending) {
+    const old = previous.find((c) => c.type === 'PodResizePending');
+    conditions.push({
+      type: 'PodResizePending',
+      status: 'True',
+      lastProbeTime: null,
+      lastTransitionTime:
+        old?.status === 'True' && old.lastTransitionTime
+          ? kubeTime(new Date(old.lastTransitionTime))
+          : at,
+      reason: pending.reason,
+      message: pending.message,
+      ...(pod.metadata?.generation !== undefined
+        ? { observedGeneration: pod.metadata.generation }
+        : {}),
+    });
+  }
   for (const keep of previous) {
+    if (RESIZE_CONDITIONS.has(keep.type)) continue;
     if (conditions.some((c) => c['type'] === keep.type)) continue;
     conditions.push({ ...keep });
   }
@@ -163,8 +188,8 @@ export function podStatusJson(pod: V1Pod, view: PodView, now: Date): Record<stri
       : {}),
     containerStatuses: view.containers.map((c) => ({
       name: c.name,
-      // In-place resize: the runner applies the new resources at once (no cgroups to change).
-      ...resourcesOf(pod, c.name),
+      // In-place resize: the runner applies admitted resources at once (no cgroups to change).
+      ...resourcesOf(pod, c.name, view.resize),
       image: c.image,
       imageID: '',
       containerID: c.pid !== undefined ? `selectn-local://${c.pid}` : '',
@@ -177,8 +202,14 @@ export function podStatusJson(pod: V1Pod, view: PodView, now: Date): Record<stri
   };
 }
 
-function resourcesOf(pod: V1Pod, container: string): Record<string, unknown> {
-  const spec = pod.spec?.containers.find((c) => c.name === container)?.resources;
+function resourcesOf(
+  pod: V1Pod,
+  container: string,
+  admission: ResizeAdmission | undefined,
+): Record<string, unknown> {
+  const spec = admission
+    ? admission.applied[container]
+    : pod.spec?.containers.find((c) => c.name === container)?.resources;
   if (!spec) return {};
   const resources: Record<string, unknown> = {};
   if (spec.requests) resources['requests'] = spec.requests;
