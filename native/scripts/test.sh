@@ -9,7 +9,15 @@ jobs="${SELECTN_JOBS:-2}"
 engine="${SELECTN_ENGINE:-ON}"
 gen=(); command -v ninja >/dev/null && gen=(-G Ninja)
 
-"$here/scripts/build.sh"
+# The CUDA backend (runtime, engine kernels and the addon) is compiled and linked into native/build
+# against the CUDA 13 wheels, installed here first; without a GPU its tests skip with a message and
+# the addon runs the CPU backend. SELECTN_CUDA_BUILD=0 builds native/build without CUDA.
+if [[ "${SELECTN_CUDA_BUILD:-1}" != 0 ]]; then
+  "$here/scripts/install-cuda.sh" >/dev/null
+  SELECTN_CUDA=ON "$here/scripts/build.sh"
+else
+  SELECTN_CUDA=OFF "$here/scripts/build.sh"
+fi
 (cd "$here/build" && ctest --output-on-failure --timeout 600)
 
 if [[ "${SELECTN_SANITIZERS:-1}" != 0 ]]; then
@@ -25,11 +33,4 @@ if [[ "${SELECTN_SANITIZERS:-1}" != 0 ]]; then
   # TSan needs the narrower mmap layout of older kernels; setarch -R disables ASLR for it.
   (cd "$here/build-tsan" && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
      setarch "$(uname -m)" -R ctest --output-on-failure --timeout 600 -R selectn_copy_engine_tests)
-fi
-
-# The CUDA backend (runtime and engine kernels) compiles and links here against the CUDA 13
-# wheels; without a GPU its tests skip with a message. SELECTN_CUDA_BUILD=0 skips this step.
-if [[ "${SELECTN_CUDA_BUILD:-1}" != 0 ]]; then
-  "$here/scripts/build-cuda.sh"
-  (cd "$here/build-cuda" && ctest --output-on-failure --timeout 600 -R 'selectn_(runtime|engine)_tests')
 fi

@@ -29,19 +29,6 @@ describe.skipIf(backendCompiled('cuda'))('backend choice without CUDA in the add
       '--device cuda: the native addon was built without CUDA (no CUDA toolkit at build time)',
     );
   });
-
-  it('--device auto runs on the CPU, weights at the dtype asked for', async () => {
-    const engine = await loadEngine(config({ device: 'auto', dtype: 'bfloat16' }), silentLogger());
-    try {
-      expect(engine.backend).toBe('cpu');
-      expect(engine.model.info.dtype).toBe('bfloat16');
-      expect(engine.description.dtypeBytes).toBe(2);
-      expect(engine.layerBytes).toBe(engine.model.info.layerBytes);
-    } finally {
-      await engine.model.close();
-      await engine.runtime.close();
-    }
-  });
 });
 
 /** Whether the CUDA backend can start here: compiled into the addon and a GPU visible. */
@@ -79,7 +66,7 @@ describe.skipIf(await gpuVisible())('--device cuda where it cannot run', () => {
     expect(result.stderr.split('\n').filter((l) => l.startsWith('selectn:'))).toHaveLength(1);
   });
 
-  it('loadEngine names the reason for an addon with CUDA but no GPU', async () => {
+  it('loadEngine refuses it with DeviceUnavailableError naming the reason', async () => {
     const error = await loadEngine(config({ device: 'cuda' }), silentLogger()).catch(
       (e: unknown) => e,
     );
@@ -89,5 +76,18 @@ describe.skipIf(await gpuVisible())('--device cuda where it cannot run', () => {
         ? /^--device cuda: no GPU visible \(.+\)$/
         : /^--device cuda: the native addon was built without CUDA/,
     );
+  });
+
+  it('--device auto runs on the CPU, weights at the dtype asked for', async () => {
+    const engine = await loadEngine(config({ device: 'auto', dtype: 'bfloat16' }), silentLogger());
+    try {
+      expect(engine.backend).toBe('cpu');
+      expect(engine.model.info.dtype).toBe('bfloat16');
+      expect(engine.description.dtypeBytes).toBe(2);
+      expect(engine.layerBytes).toBe(engine.model.info.layerBytes);
+    } finally {
+      await engine.model.close();
+      await engine.runtime.close();
+    }
   });
 });
