@@ -61,12 +61,15 @@ export function registerServe(program: Command): void {
     await ensureNativeAddon({ onProgress: progressToStderr });
     const logger = createLogger({ level: config.logLevel, name: 'selectn-serve' });
     // Loaded here, not at the top: other commands (the operator above all) never pay for them.
-    const [{ DeviceUnavailableError, productionLoader }, { startServer }, { monotonicClock }] =
-      await Promise.all([
-        import('../server/bootstrap.ts'),
-        import('../server/lifecycle.ts'),
-        import('../server/serving.ts'),
-      ]);
+    const [
+      { DeviceUnavailableError, HostMemoryTooSmallError, productionLoader },
+      { startServer },
+      { monotonicClock },
+    ] = await Promise.all([
+      import('../server/bootstrap.ts'),
+      import('../server/lifecycle.ts'),
+      import('../server/serving.ts'),
+    ]);
     const server = await startServer(
       config,
       logger,
@@ -85,7 +88,9 @@ export function registerServe(program: Command): void {
     } catch (error) {
       await server.shutdown('start-up failed');
       // The device asked for does not exist on this machine: bad input (exit 2), one line.
-      if (error instanceof DeviceUnavailableError) throw new UsageError(error.message);
+      if (error instanceof DeviceUnavailableError || error instanceof HostMemoryTooSmallError) {
+        throw new UsageError(error.message);
+      }
       throw error;
     }
     await stopped;

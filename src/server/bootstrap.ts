@@ -14,6 +14,7 @@ import {
   latencyModel,
   measuredProfile,
   modelFromHuggingFaceConfig,
+  nonLayerBytes,
   nonLayerParams,
   offloadFamily,
   planIntervalRange,
@@ -45,6 +46,7 @@ import { profileModel } from './profiler.ts';
 import { createServing, monotonicClock } from './serving.ts';
 import { Phase, type Serving } from './state.ts';
 import { TextAdapter } from './text-adapter.ts';
+import { atLeastInterval, hostSetWithin, leastHostMemoryFor } from './host-set.ts';
 
 /** Bytes per element of the weight dtypes the engine stores. */
 const DTYPE_BYTES = { float32: 4, float16: 2, bfloat16: 2 } as const;
@@ -53,6 +55,8 @@ const DTYPE_BYTES = { float32: 4, float16: 2, bfloat16: 2 } as const;
 const SCRATCH_HEADROOM = 0.05;
 /** Tokens per KV block. */
 const BLOCK_SIZE = 16;
+/** Staging slots the runtime streams offloaded layers through (its default, also planned with). */
+const STAGING_SLOTS = 2;
 /** Lowest copy bandwidth planned for, as a fraction of the one measured at start-up. */
 const BANDWIDTH_FLOOR = 0.25;
 
@@ -69,6 +73,15 @@ export class DeviceUnavailableError extends StartupError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'DeviceUnavailableError';
+  }
+}
+
+/** `--host-memory` cannot hold the layers the device pool cannot (or the interval asked for):
+ * bad input for this pod, so `selectn serve` exits 2 with this one line. */
+export class HostMemoryTooSmallError extends StartupError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'HostMemoryTooSmallError';
   }
 }
 
@@ -99,6 +112,8 @@ export interface LoadedEngine {
   layerBytes: number;
   family: OffloadFamily;
   deviceBudgetBytes: number;
+  /** Interval whose offload set is the host set loaded (every layer without --host-memory). */
+  hostInterval: number;
 }
 
 function defaultCpuBudget(desc: ModelDescription, config: ServeConfig): number {
@@ -148,6 +163,12 @@ async function pickBackend(config: ServeConfig): Promise<{ backend: BackendName;
   return { backend: 'cuda', budget: config.deviceMemory ?? Math.floor(capacity * 0.9) };
 }
 
+/** "No device room", also where the engine reports it under its own code (activation scratch). */
+function isNoDeviceRoom(error: unknown): boolean {
+  if (error instanceof RuntimeError && error.code === RuntimeErrorCode.NoDeviceRoom) return true;
+  return error instanceof Error && error.message.includes(RuntimeErrorCode.NoDeviceRoom);
+}
+
 /** Creates the runtime and loads the model with the host set that host memory allows. */
 export async function loadEngine(config: ServeConfig, log: Logger): Promise<LoadedEngine> {
   const dir = resolve(config.model);
@@ -159,8 +180,12 @@ export async function loadEngine(config: ServeConfig, log: Logger): Promise<Load
     desc0.numLayers,
     config.layerSelection === 'strided' ? 'every-nth' : 'nested',
   );
+  // The stored width is known only once loaded: config.json's (or --dtype's) sizes the host set,
+  // and the runtime's hostPoolLimitBytes refuses a load that would still exceed the limit.
   const L = desc0.numLayers;
-  const all = Array.from({ length: L }, (_, i) => i);
+  const width = config.dtype === 'auto' ? desc0.dtypeBytes : DTYPE_BYTES[config.dtype];
+  const sized: ModelDescription = { ...desc0, dtypeBytes: width };
+  const host = hostSetWithin(family, decoderLayerBytes(sized), config.hostMemory);
   const open = async (offloaded: boolean): Promise<{ runtime: OffloadRuntime; model: Model }> => {
     const runtime = await createRuntime({
       backend: picked.backend,
@@ -172,9 +197,9 @@ export async function loadEngine(config: ServeConfig, log: Logger): Promise<Load
       const model = await loadModel(runtime, dir, {
         blockSize: BLOCK_SIZE,
         ...(config.threads !== undefined ? { threads: config.threads } : {}),
-        hostSet: all,
-        offloadSet: offloaded ? all : [],
-        interval: offloaded ? 1 : 0,
+        hostSet: host.layers,
+        offloadSet: offloaded ? host.layers : [],
+        interval: offloaded ? host.interval : 0,
         dtype: config.dtype,
       });
       return { runtime, model };
@@ -187,14 +212,58 @@ export async function loadEngine(config: ServeConfig, log: Logger): Promise<Load
   try {
     opened = await open(false);
   } catch (error) {
-    if (!(error instanceof RuntimeError && error.code === RuntimeErrorCode.NoDeviceRoom)) {
+    if (!isNoDeviceRoom(error)) {
       throw new StartupError(`cannot load ${dir}: ${(error as Error).message}`, { cause: error });
     }
-    log.info('the whole model does not fit the device pool; loading with every layer offloaded');
+    const limit = config.hostMemory;
+    // baseBytes: what the device holds besides decoder layers. Only non-layer weights when the
+    // load itself failed (a lower bound); the runtime's own figure once a load succeeded.
+    const refuse = (sizes: {
+      layerBytes: number;
+      baseBytes: number;
+      stagingSlots: number;
+    }): HostMemoryTooSmallError => {
+      const least = leastHostMemoryFor(
+        family,
+        { ...sizes, deviceBytes: budget },
+        host.layers.length,
+      );
+      return new HostMemoryTooSmallError(
+        `--host-memory ${limit} bytes holds ${host.layers.length} of the ${L} decoder layers and the ${budget}-byte device pool cannot hold the other ${L - host.layers.length} with their staging slots: ` +
+          (least === undefined
+            ? 'no host memory makes them fit this device pool (more --device-memory is needed)'
+            : `at least ${least} bytes of host memory are needed`),
+      );
+    };
+    const estimated = {
+      layerBytes: decoderLayerBytes(sized),
+      baseBytes: nonLayerBytes(sized),
+      stagingSlots: STAGING_SLOTS,
+    };
+    if (limit !== undefined && host.layers.length === 0) throw refuse(estimated);
+    log.info(
+      { hostInterval: host.interval, offloadedLayers: host.layers.length },
+      'the whole model does not fit the device pool; loading with the host set offloaded',
+    );
     try {
       opened = await open(true);
     } catch (again) {
+      if (limit !== undefined && isNoDeviceRoom(again)) throw refuse(estimated);
       throw new StartupError(`cannot load ${dir}: ${(again as Error).message}`, { cause: again });
+    }
+    // Offloaded layers run through staging slots, taken at the first iteration: a load that left
+    // no room for them would fail later with a less telling error.
+    const pool = opened.runtime.poolStats();
+    const layerBytes = opened.model.info.layerBytes;
+    const staging = Math.min(host.layers.length, pool.stagingSlots) * layerBytes;
+    if (limit !== undefined && pool.freeBytes < staging) {
+      await opened.model.close().catch(() => undefined);
+      await opened.runtime.close();
+      throw refuse({
+        layerBytes,
+        baseBytes: pool.usedBytes - pool.weightsBytes,
+        stagingSlots: pool.stagingSlots,
+      });
     }
   }
   const info = opened.model.info;
@@ -233,6 +302,7 @@ export async function loadEngine(config: ServeConfig, log: Logger): Promise<Load
     layerBytes,
     family,
     deviceBudgetBytes: budget,
+    hostInterval: host.interval,
   };
 }
 
@@ -269,9 +339,19 @@ async function measureBandwidth(engine: LoadedEngine): Promise<number> {
   const { runtime, family } = engine;
   const L = engine.description.numLayers;
   const before = runtime.switchState().targetInterval;
-  const one = family.setsByInterval[L];
-  if (one === undefined || one.length === 0) return 0;
-  await runtime.setOffloadSet(Array.from(one), L);
+  // The fewest layers the host set allows copying (--host-memory may hold only some of them).
+  const hostSet = family.setsByInterval[engine.hostInterval] ?? new Int32Array(0);
+  let one: Int32Array | undefined;
+  let oneInterval = L;
+  for (let n = L; n >= 1 && one === undefined; n--) {
+    const set = family.setsByInterval[n];
+    if (set !== undefined && set.length > 0 && isSubset(set, hostSet)) {
+      one = set;
+      oneInterval = n;
+    }
+  }
+  if (one === undefined) return 0;
+  await runtime.setOffloadSet(Array.from(one), oneInterval);
   await runtime.switchWait(60_000);
   const seen: number[] = [];
   for (let r = 0; r < 4; r++) {
@@ -283,6 +363,11 @@ async function measureBandwidth(engine: LoadedEngine): Promise<number> {
   await runtime.switchWait(600_000);
   seen.sort((a, b) => a - b);
   return seen[Math.floor(seen.length / 2)] ?? 0;
+}
+
+function isSubset(set: Int32Array, of: Int32Array): boolean {
+  const members = new Set(of);
+  return set.every((layer) => members.has(layer));
 }
 
 /** Hardware description for the planner, from the measurements (not a catalog). */
@@ -478,9 +563,41 @@ async function finishSetup(
     rangeMin = fixed;
     rangeMax = fixed;
   }
+  if (config.hostMemory !== undefined) {
+    // Nothing below the host set loaded within --host-memory fits the pod's host memory.
+    const floor = engine.hostInterval;
+    const asked = fixed ?? config.intervalMin;
+    if (asked !== undefined && atLeastInterval(asked, floor) !== asked) {
+      const bytes = (family.setsByInterval[asked]?.length ?? 0) * engine.layerBytes;
+      throw new HostMemoryTooSmallError(
+        `interval ${asked} offloads layers of ${bytes} bytes, over --host-memory ${config.hostMemory} bytes`,
+      );
+    }
+    if (atLeastInterval(rangeMin, floor) !== rangeMin) {
+      log.info(
+        { plannedMin: rangeMin, hostInterval: floor, hostMemoryBytes: config.hostMemory },
+        'interval.min raised to the most offloading set --host-memory holds',
+      );
+    }
+    rangeMin = atLeastInterval(rangeMin, floor);
+    rangeMax = atLeastInterval(rangeMax, rangeMin);
+  }
   // Host memory holds the most offloading set the policy may use.
   const hostInterval = fixed ?? rangeMin;
   const hostSet = family.setsByInterval[hostInterval] ?? new Int32Array(0);
+  // The host set must contain the offload set in force: leave the load's set for this one first.
+  const active = family.setsByInterval[runtime.switchState().targetInterval] ?? new Int32Array(0);
+  if (!isSubset(active, hostSet)) {
+    try {
+      await runtime.setOffloadSet(Array.from(hostSet), hostInterval);
+      await runtime.switchWait(600_000);
+    } catch (error) {
+      throw new StartupError(
+        `the device pool cannot hold the layers interval ${hostInterval} keeps resident: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
   try {
     await runtime.setHostSet(Array.from(hostSet));
   } catch (error) {
