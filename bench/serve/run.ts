@@ -25,7 +25,6 @@ import {
   decoderLayerParams,
   nonLayerParams,
   percentile,
-  seededRandom,
   validateProfileFile,
 } from '../../src/planner/index.ts';
 import {
@@ -38,6 +37,7 @@ import { parseServeConfig, type ServeConfig } from '../../src/server/config.ts';
 import type { SamplingParams } from '../../src/server/engine-port.ts';
 import { createServing, monotonicClock } from '../../src/server/serving.ts';
 import { PALETTE } from '../../src/cli/plot/svg.ts';
+import { makeTrace } from './trace.ts';
 
 const { values } = parseArgs({
   options: {
@@ -128,25 +128,12 @@ console.log(
 );
 
 // 2. The seeded trace: base rate, a burst from 30% to 50% of the run, bandwidth drop at 50%.
-interface TraceItem {
-  atMs: number;
-  prompt: number[];
-  maxTokens: number;
-}
-const rand = seededRandom(Number(values.seed));
-const trace: TraceItem[] = [];
-const rateAt = (t: number): number =>
-  t >= 0.3 * durationS && t < 0.5 * durationS ? BURST_RATE : BASE_RATE;
-for (let t = 0; t < durationS;) {
-  t += rand.exponential(1 / rateAt(t));
-  if (t >= durationS) break;
-  const len = 32 + Math.floor(rand.next() * 64);
-  trace.push({
-    atMs: t * 1000,
-    prompt: Array.from({ length: len }, () => 3 + Math.floor(rand.next() * 500)),
-    maxTokens: 96 + Math.floor(rand.next() * 64),
-  });
-}
+const trace = makeTrace({
+  seed: Number(values.seed),
+  durationS,
+  baseRate: BASE_RATE,
+  burstRate: BURST_RATE,
+});
 
 const greedy: SamplingParams = {
   temperature: 0,
