@@ -101,6 +101,12 @@ export async function readModelDescription(dir: string, name: string): Promise<M
   }
 }
 
+interface Opened {
+  runtime: OffloadRuntime;
+  model: Model;
+  hostInterval: number;
+}
+
 export interface LoadedEngine {
   runtime: OffloadRuntime;
   model: Model;
@@ -180,91 +186,115 @@ export async function loadEngine(config: ServeConfig, log: Logger): Promise<Load
     desc0.numLayers,
     config.layerSelection === 'strided' ? 'every-nth' : 'nested',
   );
-  // The stored width is known only once loaded: config.json's (or --dtype's) sizes the host set,
-  // and the runtime's hostPoolLimitBytes refuses a load that would still exceed the limit.
   const L = desc0.numLayers;
-  const width = config.dtype === 'auto' ? desc0.dtypeBytes : DTYPE_BYTES[config.dtype];
-  const sized: ModelDescription = { ...desc0, dtypeBytes: width };
-  const host = hostSetWithin(family, decoderLayerBytes(sized), config.hostMemory);
-  const open = async (offloaded: boolean): Promise<{ runtime: OffloadRuntime; model: Model }> => {
-    const runtime = await createRuntime({
-      backend: picked.backend,
-      deviceBudgetBytes: budget,
-      ...(config.hostMemory !== undefined ? { hostPoolLimitBytes: config.hostMemory } : {}),
-      ...(config.copyBandwidth !== undefined ? { bandwidthBytesPerS: config.copyBandwidth } : {}),
-    });
-    try {
-      const model = await loadModel(runtime, dir, {
-        blockSize: BLOCK_SIZE,
-        ...(config.threads !== undefined ? { threads: config.threads } : {}),
-        hostSet: host.layers,
-        offloadSet: offloaded ? host.layers : [],
-        interval: offloaded ? host.interval : 0,
-        dtype: config.dtype,
+  // Loads with the host set that `width`-byte weights allow under the limit.
+  const within = async (width: ModelDescription['dtypeBytes']): Promise<Opened> => {
+    const sized: ModelDescription = { ...desc0, dtypeBytes: width };
+    const host = hostSetWithin(family, decoderLayerBytes(sized), config.hostMemory);
+    const open = async (offloaded: boolean): Promise<{ runtime: OffloadRuntime; model: Model }> => {
+      const runtime = await createRuntime({
+        backend: picked.backend,
+        deviceBudgetBytes: budget,
+        ...(config.hostMemory !== undefined ? { hostPoolLimitBytes: config.hostMemory } : {}),
+        ...(config.copyBandwidth !== undefined ? { bandwidthBytesPerS: config.copyBandwidth } : {}),
       });
-      return { runtime, model };
+      try {
+        const model = await loadModel(runtime, dir, {
+          blockSize: BLOCK_SIZE,
+          ...(config.threads !== undefined ? { threads: config.threads } : {}),
+          hostSet: host.layers,
+          offloadSet: offloaded ? host.layers : [],
+          interval: offloaded ? host.interval : 0,
+          dtype: config.dtype,
+        });
+        return { runtime, model };
+      } catch (error) {
+        await runtime.close();
+        throw error;
+      }
+    };
+    let opened: { runtime: OffloadRuntime; model: Model };
+    try {
+      opened = await open(false);
     } catch (error) {
-      await runtime.close();
-      throw error;
+      if (!isNoDeviceRoom(error)) {
+        throw new StartupError(`cannot load ${dir}: ${(error as Error).message}`, { cause: error });
+      }
+      const limit = config.hostMemory;
+      // baseBytes: what the device holds besides decoder layers. Only non-layer weights when the
+      // load itself failed (a lower bound); the runtime's own figure once a load succeeded.
+      const refuse = (sizes: {
+        layerBytes: number;
+        baseBytes: number;
+        stagingSlots: number;
+      }): HostMemoryTooSmallError => {
+        const least = leastHostMemoryFor(
+          family,
+          { ...sizes, deviceBytes: budget },
+          host.layers.length,
+        );
+        return new HostMemoryTooSmallError(
+          `--host-memory ${limit} bytes holds ${host.layers.length} of the ${L} decoder layers and the ${budget}-byte device pool cannot hold the other ${L - host.layers.length} with their staging slots: ` +
+            (least === undefined
+              ? 'no host memory makes them fit this device pool (more --device-memory is needed)'
+              : `at least ${least} bytes of host memory are needed`),
+        );
+      };
+      const estimated = {
+        layerBytes: decoderLayerBytes(sized),
+        baseBytes: nonLayerBytes(sized),
+        stagingSlots: STAGING_SLOTS,
+      };
+      if (limit !== undefined && host.layers.length === 0) throw refuse(estimated);
+      log.info(
+        { hostInterval: host.interval, offloadedLayers: host.layers.length },
+        'the whole model does not fit the device pool; loading with the host set offloaded',
+      );
+      try {
+        opened = await open(true);
+      } catch (again) {
+        if (limit !== undefined && isNoDeviceRoom(again)) throw refuse(estimated);
+        throw new StartupError(`cannot load ${dir}: ${(again as Error).message}`, { cause: again });
+      }
+      // Offloaded layers run through staging slots, taken at the first iteration: a load that left
+      // no room for them would fail later with a less telling error.
+      const pool = opened.runtime.poolStats();
+      const layerBytes = opened.model.info.layerBytes;
+      const staging = Math.min(host.layers.length, pool.stagingSlots) * layerBytes;
+      if (limit !== undefined && pool.freeBytes < staging) {
+        await opened.model.close().catch(() => undefined);
+        await opened.runtime.close();
+        throw refuse({
+          layerBytes,
+          baseBytes: pool.usedBytes - pool.weightsBytes,
+          stagingSlots: pool.stagingSlots,
+        });
+      }
     }
+    return { ...opened, hostInterval: host.interval };
   };
-  let opened: { runtime: OffloadRuntime; model: Model };
+  // The stored width is known only once loaded: config.json's (or --dtype's) sizes the host set,
+  // and the runtime's hostPoolLimitBytes refuses a load that would exceed the limit. config.json
+  // may understate it (without a dtype the planner reads 2 bytes): then size for the widest the
+  // engine stores (float32) and load again.
+  const stated = config.dtype === 'auto' ? desc0.dtypeBytes : DTYPE_BYTES[config.dtype];
+  let opened: Opened;
   try {
-    opened = await open(false);
+    opened = await within(stated);
   } catch (error) {
-    if (!isNoDeviceRoom(error)) {
-      throw new StartupError(`cannot load ${dir}: ${(error as Error).message}`, { cause: error });
-    }
-    const limit = config.hostMemory;
-    // baseBytes: what the device holds besides decoder layers. Only non-layer weights when the
-    // load itself failed (a lower bound); the runtime's own figure once a load succeeded.
-    const refuse = (sizes: {
-      layerBytes: number;
-      baseBytes: number;
-      stagingSlots: number;
-    }): HostMemoryTooSmallError => {
-      const least = leastHostMemoryFor(
-        family,
-        { ...sizes, deviceBytes: budget },
-        host.layers.length,
-      );
-      return new HostMemoryTooSmallError(
-        `--host-memory ${limit} bytes holds ${host.layers.length} of the ${L} decoder layers and the ${budget}-byte device pool cannot hold the other ${L - host.layers.length} with their staging slots: ` +
-          (least === undefined
-            ? 'no host memory makes them fit this device pool (more --device-memory is needed)'
-            : `at least ${least} bytes of host memory are needed`),
-      );
-    };
-    const estimated = {
-      layerBytes: decoderLayerBytes(sized),
-      baseBytes: nonLayerBytes(sized),
-      stagingSlots: STAGING_SLOTS,
-    };
-    if (limit !== undefined && host.layers.length === 0) throw refuse(estimated);
+    const widest = DTYPE_BYTES.float32;
+    const understated =
+      config.hostMemory !== undefined &&
+      config.dtype === 'auto' &&
+      stated < widest &&
+      error instanceof Error &&
+      error.message.includes(RuntimeErrorCode.OutOfHostMemory);
+    if (!understated) throw error;
     log.info(
-      { hostInterval: host.interval, offloadedLayers: host.layers.length },
-      'the whole model does not fit the device pool; loading with the host set offloaded',
+      { statedBytes: stated },
+      'config.json understates the stored width; sizing the host set for float32',
     );
-    try {
-      opened = await open(true);
-    } catch (again) {
-      if (limit !== undefined && isNoDeviceRoom(again)) throw refuse(estimated);
-      throw new StartupError(`cannot load ${dir}: ${(again as Error).message}`, { cause: again });
-    }
-    // Offloaded layers run through staging slots, taken at the first iteration: a load that left
-    // no room for them would fail later with a less telling error.
-    const pool = opened.runtime.poolStats();
-    const layerBytes = opened.model.info.layerBytes;
-    const staging = Math.min(host.layers.length, pool.stagingSlots) * layerBytes;
-    if (limit !== undefined && pool.freeBytes < staging) {
-      await opened.model.close().catch(() => undefined);
-      await opened.runtime.close();
-      throw refuse({
-        layerBytes,
-        baseBytes: pool.usedBytes - pool.weightsBytes,
-        stagingSlots: pool.stagingSlots,
-      });
-    }
+    opened = await within(widest);
   }
   const info = opened.model.info;
   const rtInfo = await opened.runtime.info();
@@ -302,7 +332,6 @@ export async function loadEngine(config: ServeConfig, log: Logger): Promise<Load
     layerBytes,
     family,
     deviceBudgetBytes: budget,
-    hostInterval: host.interval,
   };
 }
 

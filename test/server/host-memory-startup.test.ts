@@ -4,7 +4,8 @@
 // memory than the limit, and serves; a limit with which the device pool cannot hold the layers
 // left resident is refused in one line (exit 2), naming the limit and the least that would work.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVE_ENV_NAMES, type TelemetrySnapshot } from '../../src/api/index.ts';
@@ -90,6 +91,50 @@ describe('a host-memory limit below the whole model', () => {
     expect(now.plan.interval.min).toBe(2);
     expect(now.plan.hostMemoryBytes).toBe(limit);
   });
+});
+
+describe('a config.json that understates the stored width', () => {
+  it('sizes the host set again for float32 weights and stays within the limit', async () => {
+    // The fixture without its dtype: the planner reads 2-byte weights, the checkpoint holds 4.
+    const dir = mkdtempSync(join(tmpdir(), 'selectn-no-dtype-'));
+    for (const file of readdirSync(FIXTURE_MODEL_DIR)) {
+      if (file !== 'config.json') symlinkSync(join(FIXTURE_MODEL_DIR, file), join(dir, file));
+    }
+    const hf = JSON.parse(readFileSync(join(FIXTURE_MODEL_DIR, 'config.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    delete hf['dtype'];
+    delete hf['torch_dtype'];
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(hf));
+    expect((await readModelDescription(dir, 'x')).dtypeBytes).toBe(2);
+    const limit = bytesAt(2);
+    const setup = await setUpEngine(
+      parseServeConfig({
+        flags: {
+          ...FIXTURE_FLAGS,
+          model: dir,
+          sloTtftMs: 5000,
+          sloTpotMs: 1000,
+          deviceMemory: '6MiB',
+          hostMemory: String(limit),
+        },
+        env: {},
+        envNames: SERVE_ENV_NAMES,
+      }),
+      silentLogger(),
+      () => undefined,
+    );
+    try {
+      expect(setup.engine.model.info.dtype).toBe('float32');
+      expect(setup.engine.hostInterval).toBe(2);
+      const pool = setup.engine.runtime.poolStats();
+      expect(pool.hostUsedBytes).toBe(limit);
+      expect(pool.hostLimitBytes).toBe(limit);
+    } finally {
+      await setup.adapter.close();
+    }
+  }, 60_000);
 });
 
 describe('a host-memory limit the device pool cannot make up for', () => {
