@@ -4,6 +4,8 @@
 #include <cstring>
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
+
+#include "cpu-features.h"
 #endif
 
 namespace sn::engine {
@@ -122,7 +124,7 @@ __attribute__((target("avx,f16c"))) size_t f16_to_f32_f16c(const uint16_t* h, si
   return i;
 }
 bool have_f16c() {
-  static const bool yes = __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c");
+  static const bool yes = x86_features().avx && x86_features().f16c;
   return yes;
 }
 #endif

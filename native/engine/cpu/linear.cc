@@ -6,6 +6,7 @@
 #include <immintrin.h>
 #endif
 
+#include "../cpu-features.h"
 #include "kernels.h"
 
 namespace sn::engine::cpu {
@@ -99,7 +100,7 @@ __attribute__((target("avx2,fma,f16c"))) void dot_rows_avx2(float* y, int ldy, c
 }
 
 bool have_avx2() {
-  static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+  static const bool yes = x86_features().avx2 && x86_features().fma && x86_features().f16c;
   return yes;
 }
 #endif
