@@ -147,13 +147,19 @@ export class EngineAdapter implements EnginePort {
     const headroom = pool.budgetBytes * this.opts.scratchHeadroom;
     const room = Math.floor((pool.freeBytes - headroom) / pool.kvBlockBytes);
     if (room <= 0) return;
+    let got: number[];
     try {
-      const got = await this.runtime.kvAlloc(room);
-      this.kv.spare.push(...got);
+      got = await this.runtime.kvAlloc(room);
     } catch (error) {
-      // Fragmentation or a concurrent switch: "no room" now; the next boundary tries again.
+      // Only "no room" is expected here (fragmentation or a concurrent switch); the next
+      // boundary tries again. Anything else must not pass for it: blocks would silently vanish.
+      if (!isNoRoom(error)) throw error;
       this.opts.log.debug({ err: error, room }, 'KV top-up found no room');
+      return;
     }
+    // One push per block: push(...got) passes every id as an argument, which overflows the call
+    // stack past ~100k blocks (a few GiB of small-model blocks) and lost the whole reservation.
+    for (const block of got) this.kv.spare.push(block);
   }
 
   async execute(batch: ExecuteBatch): Promise<ExecuteResult> {

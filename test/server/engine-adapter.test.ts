@@ -115,3 +115,55 @@ describe('EngineAdapter on the real runtime', () => {
     adapter.kv.free(blocks);
   });
 });
+
+// A pool of GiBs holds hundreds of thousands of tiny-llama KV blocks (16 KiB each). The adapter
+// once appended them with push(...ids), which overflows the call stack past ~100k arguments; the
+// top-up swallowed that as "no room" with every block reserved in the runtime, so the store stayed
+// empty and each request waited forever. The arena is mapped without reserving memory, and KV
+// blocks are not touched until written, so this does not use GiBs of real memory.
+describe('EngineAdapter with a device pool of many GiB', () => {
+  let setup: EngineSetup;
+
+  beforeAll(async () => {
+    const config = parseServeConfig({
+      flags: { ...FIXTURE_FLAGS, sloTtftMs: 2000, sloTpotMs: 200, deviceMemory: '16GiB' },
+      env: {},
+      envNames: SERVE_ENV_NAMES,
+    });
+    setup = await setUpEngine(config, silentLogger(), () => undefined);
+  }, 60_000);
+
+  afterAll(async () => {
+    await setup.adapter.close();
+  });
+
+  it('reserves the pool into the local store and serves a real iteration from it', async () => {
+    const { adapter, engine } = setup;
+    const blockBytes = engine.model.info.kvBlockBytes;
+    // Everything but the scratch headroom and the resident weights: about 900k blocks.
+    const expected = Math.floor((adapter.status().deviceBytesTotal * 0.8) / blockBytes);
+    expect(expected).toBeGreaterThan(500_000);
+    expect(adapter.kv.freeBlocks()).toBeGreaterThan(expected);
+    const prompt = [1, 17, 42, 99, 7, 3, 250, 11];
+    const blocks = adapter.kv.allocate(1);
+    if (blocks === null) throw new Error('the KV store is empty');
+    await adapter.refresh();
+    const result = await adapter.execute({
+      interval: adapter.status().interval,
+      seqs: [
+        {
+          requestId: 'r',
+          tokenIds: prompt,
+          startPosition: 0,
+          blockTable: blocks,
+          sample: true,
+          sampling: greedy,
+          outputTokenIds: [],
+          promptTokenIds: prompt,
+        },
+      ],
+    });
+    expect(result.sampled).toHaveLength(1);
+    adapter.kv.free(blocks);
+  });
+});
