@@ -9,6 +9,7 @@
 #   SELECTN_CUDA=OFF    never build CUDA    SELECTN_CUDA=ON  fail unless a toolkit is found
 #   SELECTN_CUDA_ARCHS  GPU architectures (default "80;90": A100, H100/H200)
 #   SELECTN_BUILD_DIR   build folder (default native/build)
+#   SELECTN_TARGET      build only this target (e.g. selectn_node, the addon)
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 repo="$(cd "$here/.." && pwd)"
@@ -51,4 +52,5 @@ fi
 gen=(); command -v ninja >/dev/null && gen=(-G Ninja)
 nice cmake -S "$here" -B "$build" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DSELECTN_WERROR=ON \
   -DSELECTN_BINDING=ON -DSELECTN_NODE_ROOT="$repo" -DSELECTN_ENGINE="$engine" "${cuda[@]}" >/dev/null
-nice cmake --build "$build" -j "$jobs"
+target=(); [[ -n "${SELECTN_TARGET:-}" ]] && target=(--target "$SELECTN_TARGET")
+nice cmake --build "$build" -j "$jobs" "${target[@]}"

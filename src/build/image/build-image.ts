@@ -110,6 +110,22 @@ function nodeBinary(): string {
   return existsSync(pinned) ? pinned : process.execPath;
 }
 
+/**
+ * The CPU image carries an addon built without CUDA, in its own build folder: the normal build
+ * links cudart and cuBLAS whenever a toolkit is found, and those libraries belong in the CUDA image.
+ */
+async function ensureCpuAddon(report: (line: string) => void): Promise<string> {
+  const buildDir = join(repoRoot, 'native', 'build-image-cpu');
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SELECTN_CUDA: 'OFF',
+    SELECTN_BUILD_DIR: buildDir,
+    SELECTN_TARGET: 'selectn_node',
+  };
+  delete env['SELECTN_NATIVE_ADDON'];
+  return ensureNativeAddon({ env, onProgress: report, addon: join(buildDir, 'selectn.node') });
+}
+
 export async function buildImage(options: ImageBuildOptions = {}): Promise<ImageBuildResult> {
   const started = performance.now();
   const report = options.report ?? (() => undefined);
@@ -118,7 +134,7 @@ export async function buildImage(options: ImageBuildOptions = {}): Promise<Image
   const name = `${IMAGE_REPOSITORY}:${version}`;
   const epoch = sourceDateEpoch();
   await ensureImageTools(report);
-  const addon = await ensureNativeAddon({ onProgress: report });
+  const addon = await ensureCpuAddon(report);
 
   const work = join(outDir, `.work-selectn-${version}`);
   rmSync(work, { recursive: true, force: true });
