@@ -96,10 +96,24 @@ export function demoCalls(ctx: DemoContext) {
       tool: 'kubectl',
       args: ['get', 'pods', '-l', `serving.selectn.dev/deployment=${deployment}`, '-o', 'json'],
     },
+    // The operator's slow loop: the first telemetry round re-plans the pod from its own measurement.
+    measured: {
+      tool: 'kubectl',
+      args: [
+        'wait',
+        '--for=jsonpath={.status.pods[0].planBasis}=measured',
+        `sndep/${deployment}`,
+        `--timeout=${ctx.timeoutS}s`,
+      ],
+    },
     table: { tool: 'kubectl', args: ['get', 'sndep'] },
     plan: {
       tool: 'kubectl',
       args: ['get', 'sndep', deployment, '-o', 'jsonpath={.status.plan}'],
+    },
+    podPlans: {
+      tool: 'kubectl',
+      args: ['get', 'sndep', deployment, '-o', 'jsonpath={.status.pods}'],
     },
   } as const satisfies Record<string, DemoToolCall>;
 }
@@ -196,11 +210,16 @@ async function clusterDemo(runCommand: RunCommand, timeoutS: number): Promise<vo
   if (!ready) throw new Error('no Ready serving pod');
   process.stdout.write((await chat(ready)) + '\n');
 
+  step('operator telemetry loop: the pod re-planned from its own measurement');
+  process.stdout.write(await tool(bins, calls.measured, env));
   step('kubectl get sndep');
   process.stdout.write(await tool(bins, calls.table, env));
-  step('plan from status');
+  step("plan from status (the operator's plan at creation)");
   const plan = await tool(bins, calls.plan, env);
   process.stdout.write(JSON.stringify(JSON.parse(plan || '{}'), null, 2) + '\n');
+  step('per-pod status (interval in use, plan in force, SLO attainment)');
+  const podPlans = await tool(bins, calls.podPlans, env);
+  process.stdout.write(JSON.stringify(JSON.parse(podPlans || '[]'), null, 2) + '\n');
   process.stdout.write(
     '\nThe cluster keeps running: `npx selectn kubectl get pods`, `npx selectn helm list -A`,' +
       ' `npx selectn cluster down`.\n',
