@@ -4,10 +4,13 @@
 
 namespace sn::engine::cpu {
 
-// Rotary embedding, half-split layout (HF rotate_half): for i < hd/2, the pair is (x[i],
-// x[i + hd/2]) rotated by angle = position * inv_freq[i] (angle rounded to fp32 as torch does).
-void rope(float* x, const int32_t* positions, int n_tokens, int heads, int head_dim, const float* inv_freq) {
-  const int half = head_dim / 2;
+// Rotary embedding, half-split layout (HF rotate_half), of the first rotary_dim dims of each head
+// (partial_rotary_factor, Phi-3): with half = rotary_dim / 2, for i < half the pair (x[i],
+// x[i + half]) is rotated by angle = position * inv_freq[i] (angle rounded to fp32 as torch does);
+// dims from rotary_dim to head_dim pass through unchanged.
+void rope_partial(float* x, const int32_t* positions, int n_tokens, int heads, int head_dim, int rotary_dim,
+                  const float* inv_freq) {
+  const int half = rotary_dim / 2;
   for (int t = 0; t < n_tokens; ++t) {
     for (int i = 0; i < half; ++i) {
       const float angle = float(positions[t]) * inv_freq[i];
@@ -20,6 +23,11 @@ void rope(float* x, const int32_t* positions, int n_tokens, int heads, int head_
       }
     }
   }
+}
+
+// Full rotary embedding: every dim of the head rotates.
+void rope(float* x, const int32_t* positions, int n_tokens, int heads, int head_dim, const float* inv_freq) {
+  rope_partial(x, positions, n_tokens, heads, head_dim, head_dim, inv_freq);
 }
 
 }  // namespace sn::engine::cpu
