@@ -59,24 +59,34 @@ const greedy: SamplingParams = {
   logprobs: null,
 };
 
-describe('EngineAdapter on the real runtime', () => {
-  let setup: EngineSetup;
-
+/** Starts the real engine on the fixture for the enclosing describe and closes it after. */
+function realEngine(
+  slo: { sloTtftMs: number; sloTpotMs: number },
+  deviceMemory: string,
+): () => EngineSetup {
+  let setup: EngineSetup | undefined;
   beforeAll(async () => {
     const config = parseServeConfig({
-      flags: { ...FIXTURE_FLAGS, sloTtftMs: 5000, sloTpotMs: 1000, deviceMemory: '6MiB' },
+      flags: { ...FIXTURE_FLAGS, ...slo, deviceMemory },
       env: {},
       envNames: SERVE_ENV_NAMES,
     });
     setup = await setUpEngine(config, silentLogger(), () => undefined);
   }, 60_000);
-
   afterAll(async () => {
-    await setup.adapter.close();
+    await setup?.adapter.close();
   });
+  return () => {
+    if (setup === undefined) throw new Error('the engine did not start');
+    return setup;
+  };
+}
+
+describe('EngineAdapter on the real runtime', () => {
+  const engine = realEngine({ sloTtftMs: 5000, sloTpotMs: 1000 }, '6MiB');
 
   it('runs real iterations and follows the interval asked for, lowering and raising N', async () => {
-    const { adapter } = setup;
+    const { adapter } = engine();
     const prompt = [1, 17, 42, 99, 7, 3, 250, 11];
     const blocks = adapter.kv.allocate(2);
     if (blocks === null) throw new Error('no KV room at all');
@@ -122,23 +132,10 @@ describe('EngineAdapter on the real runtime', () => {
 // empty and each request waited forever. The arena is mapped without reserving memory, and KV
 // blocks are not touched until written, so this does not use GiBs of real memory.
 describe('EngineAdapter with a device pool of many GiB', () => {
-  let setup: EngineSetup;
-
-  beforeAll(async () => {
-    const config = parseServeConfig({
-      flags: { ...FIXTURE_FLAGS, sloTtftMs: 2000, sloTpotMs: 200, deviceMemory: '16GiB' },
-      env: {},
-      envNames: SERVE_ENV_NAMES,
-    });
-    setup = await setUpEngine(config, silentLogger(), () => undefined);
-  }, 60_000);
-
-  afterAll(async () => {
-    await setup.adapter.close();
-  });
+  const started = realEngine({ sloTtftMs: 2000, sloTpotMs: 200 }, '16GiB');
 
   it('reserves the pool into the local store and serves a real iteration from it', async () => {
-    const { adapter, engine } = setup;
+    const { adapter, engine } = started();
     const blockBytes = engine.model.info.kvBlockBytes;
     // Everything but the scratch headroom and the resident weights: about 900k blocks.
     const expected = Math.floor((adapter.status().deviceBytesTotal * 0.8) / blockBytes);
